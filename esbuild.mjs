@@ -1,0 +1,68 @@
+// Bundles the four programs into dist/ and copies the tree-sitter wasm next to them.
+//   node esbuild.mjs               development build (sourcemaps)
+//   node esbuild.mjs --production  minified, no sourcemaps (what the VSIX ships)
+//   node esbuild.mjs --watch       rebuild on change
+// Type-checking is separate: `tsc -b`.
+import * as esbuild from 'esbuild';
+import { copyFileSync, mkdirSync, readFileSync, chmodSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+const require = createRequire(import.meta.url);
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+
+const common = {
+  bundle: true,
+  minify: production,
+  sourcemap: production ? false : 'linked',
+  sourcesContent: false,
+  logLevel: 'info',
+  define: { ALLOC_LENS_VERSION: JSON.stringify(pkg.version) },
+};
+
+const node = {
+  ...common,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  external: ['vscode'],
+  // Dependencies that ship only ESM (fdir, web-tree-sitter) read import.meta.url, which is
+  // empty in a CommonJS bundle: give them the bundle's own file URL.
+  define: { ...common.define, 'import.meta.url': '__bundleUrl' },
+  banner: { js: "const __bundleUrl = require('url').pathToFileURL(__filename).href;" },
+};
+
+const builds = [
+  { ...node, entryPoints: { extension: 'src/extension.ts' }, outdir: 'dist' },
+  { ...node, entryPoints: { server: 'server/main.ts' }, outdir: 'dist' },
+  { ...node, entryPoints: { cli: 'cli/main.ts' }, outdir: 'dist', banner: { js: `#!/usr/bin/env node\n${node.banner.js}` } },
+  {
+    ...common,
+    platform: 'browser',
+    format: 'esm',
+    target: 'es2022',
+    entryPoints: { overview: 'media/overview/main.ts' },
+    outdir: 'dist/webview',
+  },
+];
+
+function copyWasm() {
+  mkdirSync('dist', { recursive: true });
+  const runtime = join(dirname(require.resolve('web-tree-sitter')), 'tree-sitter.wasm');
+  const grammar = join(dirname(require.resolve('tree-sitter-c/package.json')), 'tree-sitter-c.wasm');
+  copyFileSync(runtime, 'dist/tree-sitter.wasm');
+  copyFileSync(grammar, 'dist/tree-sitter-c.wasm');
+}
+
+copyWasm();
+if (watch) {
+  const contexts = await Promise.all(builds.map((b) => esbuild.context(b)));
+  await Promise.all(contexts.map((c) => c.watch()));
+  console.log('[esbuild] watching for changes');
+} else {
+  const results = await Promise.all(builds.map((b) => esbuild.build(b)));
+  if (results.some((r) => r.errors.length)) process.exit(1);
+  chmodSync('dist/cli.js', 0o755);
+}
