@@ -1,0 +1,100 @@
+// The one typed settings object. package.json's `contributes.configuration` mirrors this
+// table (a unit test keeps them equal); the client and server read settings only through
+// `resolveSettings`, which turns odd user values into defaults plus a readable problem.
+
+export type TraceLevel = 'off' | 'messages' | 'verbose';
+
+export interface AllocLensSettings {
+  server: { enable: boolean };
+  trace: { server: TraceLevel };
+  index: {
+    include: string[];
+    exclude: string[];
+    maxFiles: number;
+    maxFileSizeKB: number;
+  };
+}
+
+interface SettingSpec {
+  /** Dotted path below `allocLens.` */
+  key: string;
+  default: unknown;
+  /** Returns an error text, or undefined when the value is acceptable. */
+  check(value: unknown): string | undefined;
+}
+
+const isStringArray = (v: unknown): string | undefined =>
+  Array.isArray(v) && v.every((x) => typeof x === 'string') ? undefined : 'expected an array of strings';
+
+const intInRange =
+  (min: number, max: number) =>
+  (v: unknown): string | undefined =>
+    typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max
+      ? undefined
+      : `expected an integer from ${min} to ${max}`;
+
+const oneOf =
+  (...allowed: string[]) =>
+  (v: unknown): string | undefined =>
+    typeof v === 'string' && allowed.includes(v) ? undefined : `expected one of ${allowed.join(', ')}`;
+
+export const SETTINGS: readonly SettingSpec[] = [
+  { key: 'server.enable', default: true, check: (v) => (typeof v === 'boolean' ? undefined : 'expected true or false') },
+  { key: 'trace.server', default: 'off', check: oneOf('off', 'messages', 'verbose') },
+  { key: 'index.include', default: ['**/*.c', '**/*.h', '**/*.inc', '**/*.inc.h'], check: isStringArray },
+  { key: 'index.exclude', default: ['**/node_modules/**', '**/.git/**', '**/build/**', '**/out/**'], check: isStringArray },
+  { key: 'index.maxFiles', default: 5000, check: intInRange(1, 100000) },
+  { key: 'index.maxFileSizeKB', default: 2048, check: intInRange(1, 65536) },
+];
+
+export const SETTINGS_SECTION = 'allocLens';
+
+function getPath(obj: unknown, dotted: string): unknown {
+  let cur: unknown = obj;
+  for (const part of dotted.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur;
+}
+
+function setPath(obj: Record<string, unknown>, dotted: string, value: unknown): void {
+  const parts = dotted.split('.');
+  let cur = obj;
+  for (const part of parts.slice(0, -1)) {
+    cur[part] ??= {};
+    cur = cur[part] as Record<string, unknown>;
+  }
+  cur[parts[parts.length - 1]] = structuredClone(value);
+}
+
+export interface ResolvedSettings {
+  settings: AllocLensSettings;
+  /** One line per rejected value, e.g. `allocLens.index.maxFiles: expected an integer ...` */
+  problems: string[];
+}
+
+/** Accepts the raw `allocLens` section (nested object, as workspace/configuration returns it). */
+export function resolveSettings(raw: unknown): ResolvedSettings {
+  const out: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const spec of SETTINGS) {
+    const value = getPath(raw, spec.key);
+    if (value === undefined || value === null) {
+      setPath(out, spec.key, spec.default);
+      continue;
+    }
+    const error = spec.check(value);
+    if (error) {
+      problems.push(`${SETTINGS_SECTION}.${spec.key}: ${error}; using the default ${JSON.stringify(spec.default)}`);
+      setPath(out, spec.key, spec.default);
+    } else {
+      setPath(out, spec.key, value);
+    }
+  }
+  return { settings: out as unknown as AllocLensSettings, problems };
+}
+
+export function defaultSettings(): AllocLensSettings {
+  return resolveSettings(undefined).settings;
+}

@@ -1,0 +1,36 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { glob } from 'tinyglobby';
+import type { IndexHost } from '../index/workspaceIndex';
+import type { CParserOptions } from '../parsing/cParser';
+
+/** The IndexHost for the language server and the CLI: the real file system and clock. */
+export const nodeIndexHost: IndexHost = {
+  async listFiles(root, include, exclude) {
+    const found = await glob([...include], {
+      cwd: root,
+      ignore: [...exclude],
+      absolute: true,
+      onlyFiles: true,
+      followSymbolicLinks: false,
+      dot: false,
+    });
+    return found.map((p) => path.normalize(p)).sort();
+  },
+  async fileSize(p) {
+    return (await fs.stat(p)).size;
+  },
+  readFile(p) {
+    return fs.readFile(p, 'utf8');
+  },
+  now: () => performance.now(),
+  yieldToEventLoop: () => new Promise((resolve) => setImmediate(resolve)),
+};
+
+/** The bundles (dist/*.js) ship both wasm files next to themselves. */
+export function bundledWasm(dir: string): CParserOptions {
+  return {
+    runtimeWasm: path.join(dir, 'tree-sitter.wasm'),
+    languageWasm: path.join(dir, 'tree-sitter-c.wasm'),
+  };
+}

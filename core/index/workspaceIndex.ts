@@ -1,0 +1,149 @@
+import type { CParser } from '../parsing/cParser';
+import { scanText, type FileScan } from '../parsing/scan';
+
+/** What the index needs from the outside world; the server and CLI pass a Node host, tests a fake. */
+export interface IndexHost {
+  /** Absolute paths of files under `root` matching `include` and not `exclude`, sorted. */
+  listFiles(root: string, include: readonly string[], exclude: readonly string[]): Promise<string[]>;
+  fileSize(path: string): Promise<number>;
+  readFile(path: string): Promise<string>;
+  now(): number;
+  /** Lets other work run (the server's message loop); called between time slices. */
+  yieldToEventLoop(): Promise<void>;
+}
+
+export interface IndexLimits {
+  include: readonly string[];
+  exclude: readonly string[];
+  maxFiles: number;
+  maxFileSizeKB: number;
+}
+
+export interface IndexRoot {
+  root: string;
+  limits: IndexLimits;
+}
+
+export interface IndexedFile extends FileScan {
+  path: string;
+  bytes: number;
+}
+
+export interface IndexSummary {
+  roots: string[];
+  files: number;
+  functions: number;
+  atomicCalls: number;
+  getenvCalls: number;
+  filesWithErrors: number;
+  skipped: { overCap: number; tooLarge: number; unreadable: number };
+  /** Wall time of the last full run, in ms. */
+  durationMs: number;
+  complete: boolean;
+  perFile: IndexedFile[];
+}
+
+export interface WorkspaceIndexOptions {
+  parser: CParser;
+  host: IndexHost;
+  /** Milliseconds of parsing between yields to the event loop. */
+  sliceMs?: number;
+  log?: (message: string) => void;
+}
+
+export class IndexCancelledError extends Error {
+  constructor() {
+    super('indexing was cancelled');
+  }
+}
+
+/**
+ * The workspace-wide file table. A full run is capped (maxFiles, maxFileSizeKB), time-sliced
+ * (yields every `sliceMs`) and cancellable (AbortSignal); open documents overlay it through
+ * `updateFile`, so the summary follows the editor between runs.
+ */
+export class WorkspaceIndex {
+  private readonly files = new Map<string, IndexedFile>();
+  private roots: string[] = [];
+  private skipped = { overCap: 0, tooLarge: 0, unreadable: 0 };
+  private durationMs = 0;
+  private complete = false;
+  private readonly sliceMs: number;
+
+  constructor(private readonly options: WorkspaceIndexOptions) {
+    this.sliceMs = options.sliceMs ?? 15;
+  }
+
+  async indexAll(roots: readonly IndexRoot[], signal?: AbortSignal): Promise<IndexSummary> {
+    const { host, parser, log } = this.options;
+    const started = host.now();
+    const next = new Map<string, IndexedFile>();
+    const skipped = { overCap: 0, tooLarge: 0, unreadable: 0 };
+    let sliceStart = host.now();
+
+    for (const { root, limits } of roots) {
+      const listed = await host.listFiles(root, limits.include, limits.exclude);
+      if (listed.length > limits.maxFiles) {
+        skipped.overCap += listed.length - limits.maxFiles;
+        log?.(`${root}: ${listed.length} files match; indexing the first ${limits.maxFiles} (allocLens.index.maxFiles)`);
+      }
+      for (const path of listed.slice(0, limits.maxFiles)) {
+        if (signal?.aborted) throw new IndexCancelledError();
+        if (host.now() - sliceStart >= this.sliceMs) {
+          await host.yieldToEventLoop();
+          sliceStart = host.now();
+        }
+        let bytes: number;
+        let text: string;
+        try {
+          bytes = await host.fileSize(path);
+          if (bytes > limits.maxFileSizeKB * 1024) {
+            skipped.tooLarge++;
+            continue;
+          }
+          text = await host.readFile(path);
+        } catch (err) {
+          skipped.unreadable++;
+          log?.(`cannot read ${path}: ${String(err)}`);
+          continue;
+        }
+        next.set(path, { path, bytes, ...scanText(parser, text) });
+      }
+    }
+    if (signal?.aborted) throw new IndexCancelledError();
+
+    this.files.clear();
+    for (const [k, v] of next) this.files.set(k, v);
+    this.roots = roots.map((r) => r.root);
+    this.skipped = skipped;
+    this.durationMs = host.now() - started;
+    this.complete = true;
+    return this.summary();
+  }
+
+  /** Overlays the scan of an edited (possibly unsaved) file. */
+  updateFile(path: string, text: string, scan?: FileScan): void {
+    this.files.set(path, { path, bytes: Buffer.byteLength(text), ...(scan ?? scanText(this.options.parser, text)) });
+  }
+
+  removeFile(path: string): void {
+    this.files.delete(path);
+  }
+
+  summary(): IndexSummary {
+    const perFile = [...this.files.values()].sort((a, b) => a.path.localeCompare(b.path));
+    const sum = (f: (x: IndexedFile) => number) => perFile.reduce((acc, x) => acc + f(x), 0);
+    return {
+      roots: [...this.roots],
+      files: perFile.length,
+      functions: sum((x) => x.functions),
+      atomicCalls: sum((x) => x.atomicCalls),
+      getenvCalls: sum((x) => x.getenvCalls),
+      filesWithErrors: perFile.filter((x) => x.errorLines.length > 0).length,
+      skipped: { ...this.skipped },
+      durationMs: this.durationMs,
+      complete: this.complete,
+      perFile,
+    };
+  }
+}
