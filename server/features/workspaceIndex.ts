@@ -1,0 +1,152 @@
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { FileChangeType, ResponseError, type Disposable } from 'vscode-languageserver/node';
+import { IndexCancelledError, type IndexRoot, type IndexSummary } from '../../core/index/workspaceIndex';
+import { nodeIndexHost } from '../../core/host/nodeHost';
+import { scanTree } from '../../core/parsing/scan';
+import { IndexStateNotification, ReindexRequest, WorkspaceSummaryRequest } from '../../protocol/lsp';
+import type { ServerContext } from '../context';
+
+const EDIT_DEBOUNCE_MS = 200;
+
+function toPath(uri: string): string | undefined {
+  return uri.startsWith('file:') ? fileURLToPath(uri) : undefined;
+}
+
+/**
+ * Background index of every C file in the workspace, with open documents overlaid as they are
+ * edited. Answers `allocLens/workspaceSummary` and pushes `allocLens/indexState`.
+ */
+export function register(ctx: ServerContext): Disposable {
+  const { connection, index, documents } = ctx;
+  let controller: AbortController | undefined;
+  let run: Promise<IndexSummary> = Promise.resolve(index.summary());
+  const pendingEdits = new Map<string, NodeJS.Timeout>();
+
+  const notify = (state: 'indexing' | 'ready' | 'failed', message?: string) => {
+    const s = index.summary();
+    void connection.sendNotification(IndexStateNotification.type, {
+      state,
+      files: s.files,
+      atomicCalls: s.atomicCalls,
+      getenvCalls: s.getenvCalls,
+      message,
+    });
+  };
+
+  const overlayOpenDocuments = () => {
+    for (const doc of documents.all()) rescanOpen(doc.uri);
+  };
+
+  const rescanOpen = (uri: string) => {
+    const path = toPath(uri);
+    const doc = documents.get(uri);
+    const tree = documents.tree(uri);
+    if (!path || !doc || !tree) return;
+    index.updateFile(path, doc.getText(), scanTree(ctx.parser, tree));
+  };
+
+  const reindex = (): Promise<IndexSummary> => {
+    controller?.abort();
+    const mine = new AbortController();
+    controller = mine;
+    notify('indexing');
+    const attempt = (async () => {
+      const roots: IndexRoot[] = [];
+      for (const root of ctx.workspaceFolders()) {
+        const s = (await ctx.settings.get(pathToFileURL(root).href)).index;
+        roots.push({ root, limits: s });
+      }
+      const started = Date.now();
+      const summary = await index.indexAll(roots, mine.signal);
+      overlayOpenDocuments();
+      connection.console.info(
+        `indexed ${summary.files} C files in ${Date.now() - started} ms: ` +
+          `${summary.atomicCalls} atomic calls, ${summary.getenvCalls} getenv calls` +
+          (summary.filesWithErrors ? `, ${summary.filesWithErrors} with syntax errors` : ''),
+      );
+      notify('ready');
+      return index.summary();
+    })();
+    run = attempt.catch((err: unknown) => {
+      // A newer run replaced this one; its promise is the one callers should wait for.
+      if (err instanceof IndexCancelledError) return run;
+      const message = err instanceof Error ? err.message : String(err);
+      connection.console.error(`indexing failed: ${message}`);
+      notify('failed', message);
+      throw err;
+    });
+    return run;
+  };
+
+  const summaryNow = async (): Promise<IndexSummary> => {
+    try {
+      await run;
+    } catch (err) {
+      throw new ResponseError(1, `Alloc Lens indexing failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    return index.summary();
+  };
+
+  const disposables: Disposable[] = [
+    connection.onRequest(WorkspaceSummaryRequest.type, summaryNow),
+    connection.onRequest(ReindexRequest.type, async () => {
+      void reindex().catch(() => undefined);
+      return summaryNow();
+    }),
+    documents.onDidChange((doc) => {
+      clearTimeout(pendingEdits.get(doc.uri));
+      pendingEdits.set(
+        doc.uri,
+        setTimeout(() => {
+          pendingEdits.delete(doc.uri);
+          rescanOpen(doc.uri);
+          notify('ready');
+        }, EDIT_DEBOUNCE_MS),
+      );
+    }),
+    documents.onDidClose((uri) => {
+      clearTimeout(pendingEdits.get(uri));
+      pendingEdits.delete(uri);
+      const path = toPath(uri);
+      if (!path) return;
+      // Unsaved edits are discarded on close: fall back to the file on disk.
+      nodeIndexHost.readFile(path).then(
+        (text) => index.updateFile(path, text),
+        () => index.removeFile(path),
+      );
+    }),
+    connection.onDidChangeWatchedFiles(({ changes }) => {
+      for (const change of changes) {
+        const path = toPath(change.uri);
+        if (!path || documents.get(change.uri)) continue;
+        if (change.type === FileChangeType.Deleted) {
+          index.removeFile(path);
+        } else {
+          nodeIndexHost.readFile(path).then(
+            (text) => index.updateFile(path, text),
+            () => index.removeFile(path),
+          );
+        }
+      }
+      notify('ready');
+    }),
+    connection.onDidChangeConfiguration(() => {
+      ctx.settings.clear();
+      void reindex().catch(() => undefined);
+    }),
+  ];
+
+  if (ctx.clientCapabilities.workspace?.workspaceFolders) {
+    disposables.push(connection.workspace.onDidChangeWorkspaceFolders(() => void reindex().catch(() => undefined)));
+  }
+
+  void reindex().catch(() => undefined);
+
+  return {
+    dispose() {
+      controller?.abort();
+      for (const t of pendingEdits.values()) clearTimeout(t);
+      for (const d of disposables) d.dispose();
+    },
+  };
+}

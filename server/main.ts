@@ -1,0 +1,85 @@
+// The Alloc Lens language server. Wiring only: each feature lives in features/ and is
+// registered once the client's capabilities are known.
+import { fileURLToPath } from 'node:url';
+import {
+  createConnection,
+  LSPErrorCodes,
+  Message,
+  ProposedFeatures,
+  TextDocumentSyncKind,
+  type ClientCapabilities,
+  type Disposable,
+  type InitializeResult,
+  type WorkspaceFolder,
+} from 'vscode-languageserver/node';
+import { bundledWasm, nodeIndexHost } from '../core/host/nodeHost';
+import { WorkspaceIndex } from '../core/index/workspaceIndex';
+import { CParser } from '../core/parsing/cParser';
+import type { ServerContext } from './context';
+import { DocumentStore } from './documents';
+import * as workspaceIndex from './features/workspaceIndex';
+import { SettingsCache } from './settings';
+
+declare const ALLOC_LENS_VERSION: string;
+
+// Transport (--stdio, --node-ipc, --socket) comes from argv; stdout is the LSP pipe, so
+// nothing here may use console.log.
+const connection = createConnection(ProposedFeatures.all, {
+  // Requests the client cancelled before we reached them are answered without running them.
+  cancelUndispatched: (message) =>
+    Message.isRequest(message)
+      ? { jsonrpc: message.jsonrpc, id: message.id, error: { code: LSPErrorCodes.RequestCancelled, message: 'cancelled' } }
+      : undefined,
+});
+
+let ctx: ServerContext | undefined;
+let folders: WorkspaceFolder[] = [];
+const features: Disposable[] = [];
+
+function folderPaths(): string[] {
+  return folders.filter((f) => f.uri.startsWith('file:')).map((f) => fileURLToPath(f.uri));
+}
+
+connection.onInitialize(async (params): Promise<InitializeResult> => {
+  const caps: ClientCapabilities = params.capabilities;
+  folders = params.workspaceFolders ?? (params.rootUri ? [{ uri: params.rootUri, name: 'root' }] : []);
+  const parser = await CParser.create(bundledWasm(__dirname));
+  const documents = new DocumentStore(parser);
+  documents.listen(connection);
+  ctx = {
+    connection,
+    clientCapabilities: caps,
+    parser,
+    documents,
+    settings: new SettingsCache(connection, !!caps.workspace?.configuration),
+    index: new WorkspaceIndex({ parser, host: nodeIndexHost, log: (m) => connection.console.log(m) }),
+    workspaceFolders: folderPaths,
+  };
+  return {
+    capabilities: {
+      textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
+      workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
+      experimental: { allocLens: { workspaceSummary: true, indexState: true, reindex: true } },
+    },
+    serverInfo: { name: 'alloc-lens', version: ALLOC_LENS_VERSION },
+  };
+});
+
+connection.onInitialized(() => {
+  if (!ctx) return;
+  if (ctx.clientCapabilities.workspace?.workspaceFolders) {
+    connection.workspace.onDidChangeWorkspaceFolders((e) => {
+      const removed = new Set(e.removed.map((f) => f.uri));
+      folders = [...folders.filter((f) => !removed.has(f.uri)), ...e.added];
+    });
+  }
+  features.push(workspaceIndex.register(ctx));
+});
+
+connection.onShutdown(() => {
+  for (const f of features.splice(0)) f.dispose();
+  ctx?.documents.dispose();
+  ctx?.parser.dispose();
+});
+
+connection.listen();
