@@ -1,0 +1,43 @@
+import * as vscode from 'vscode';
+import type { Ctx } from './ctx';
+import { OverviewPanel } from './panels/overviewPanel';
+
+interface CommandSpec {
+  run(ctx: Ctx, ...args: unknown[]): unknown;
+  /**
+   * Commands that execute builds or benchmarks set this: in an untrusted (restricted) workspace
+   * they refuse with a message instead of running anything.
+   */
+  requiresTrust?: boolean;
+}
+
+/** Every `allocLens.*` command, in one table (rust-analyzer's createCommands). */
+const COMMANDS: Record<string, CommandSpec> = {
+  'allocLens.restartServer': { run: (ctx) => ctx.restart() },
+  'allocLens.showLog': { run: (ctx) => ctx.log.show() },
+  'allocLens.showOverview': { run: (ctx) => void OverviewPanel.createOrShow(ctx) },
+};
+
+export function registerCommands(ctx: Ctx): void {
+  for (const [id, spec] of Object.entries(COMMANDS)) {
+    ctx.extCtx.subscriptions.push(
+      vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+        if (spec.requiresTrust && !vscode.workspace.isTrusted) {
+          void vscode.window.showWarningMessage(
+            'Alloc Lens does not run builds or benchmarks in a restricted workspace. Trust this folder to enable it.',
+          );
+          return;
+        }
+        try {
+          return await spec.run(ctx, ...args);
+        } catch (err) {
+          const message = err instanceof Error ? err.message : String(err);
+          ctx.log.error(`${id} failed: ${message}`);
+          void vscode.window.showErrorMessage(`Alloc Lens: ${message}`);
+        }
+      }),
+    );
+  }
+}
+
+export const COMMAND_IDS = Object.keys(COMMANDS);

@@ -1,0 +1,135 @@
+import * as vscode from 'vscode';
+import {
+  LanguageClient,
+  RevealOutputChannelOn,
+  State,
+  TransportKind,
+  type LanguageClientOptions,
+  type ServerOptions,
+} from 'vscode-languageclient/node';
+import { IndexStateNotification, WorkspaceSummaryRequest, ReindexRequest, type IndexState, type IndexSummary } from '../protocol/lsp';
+import { readSettings } from './config';
+import { StatusBar } from './statusBar';
+
+/**
+ * The extension's state, with two lifetimes of disposables (as in rust-analyzer's ctx.ts):
+ * `extCtx.subscriptions` live as long as the extension, `clientSubscriptions` as long as one
+ * language client, and are disposed on every restart.
+ */
+export class Ctx {
+  readonly log: vscode.LogOutputChannel;
+  readonly statusBar: StatusBar;
+  private client?: LanguageClient;
+  private clientSubscriptions: vscode.Disposable[] = [];
+  private lastIndex?: IndexState;
+  private readonly indexChanged = new vscode.EventEmitter<IndexState>();
+  /** Fires on every index state the server pushes (the panel and status bar follow it). */
+  readonly onDidChangeIndex = this.indexChanged.event;
+
+  constructor(readonly extCtx: vscode.ExtensionContext) {
+    this.log = vscode.window.createOutputChannel('Alloc Lens', { log: true });
+    this.statusBar = new StatusBar();
+    extCtx.subscriptions.push(this.log, this.statusBar, this.indexChanged);
+    extCtx.subscriptions.push(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('allocLens.server.enable')) void this.restart();
+      }),
+    );
+  }
+
+  get indexState(): IndexState | undefined {
+    return this.lastIndex;
+  }
+
+  get isRunning(): boolean {
+    return this.client?.state === State.Running;
+  }
+
+  async start(): Promise<void> {
+    const { settings, problems } = readSettings();
+    for (const p of problems) this.log.warn(p);
+    if (!settings.server.enable) {
+      this.statusBar.set({ kind: 'disabled' });
+      this.log.info('language server disabled by allocLens.server.enable');
+      return;
+    }
+    const module = this.extCtx.asAbsolutePath('dist/server.js');
+    const serverOptions: ServerOptions = {
+      run: { module, transport: TransportKind.ipc },
+      debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6009'] } },
+    };
+    const watcher = vscode.workspace.createFileSystemWatcher('**/*.{c,h,inc}');
+    this.clientSubscriptions.push(watcher);
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: [
+        { scheme: 'file', language: 'c' },
+        { scheme: 'file', language: 'cpp' },
+      ],
+      synchronize: { configurationSection: 'allocLens', fileEvents: watcher },
+      outputChannel: this.log,
+      // The server's startup failures already reach the log; don't pop the output panel.
+      revealOutputChannelOn: RevealOutputChannelOn.Never,
+    };
+    const client = new LanguageClient('allocLens', 'Alloc Lens', serverOptions, clientOptions);
+    this.client = client;
+    this.statusBar.set({ kind: 'starting' });
+    this.clientSubscriptions.push(
+      client.onDidChangeState(({ newState }) => {
+        if (newState === State.Running) this.statusBar.set({ kind: 'running', index: this.lastIndex });
+        else if (newState === State.Stopped) this.statusBar.set({ kind: 'stopped' });
+        else this.statusBar.set({ kind: 'starting' });
+      }),
+      client.onNotification(IndexStateNotification.type, (state) => {
+        this.lastIndex = state;
+        this.statusBar.set({ kind: 'running', index: state });
+        this.indexChanged.fire(state);
+      }),
+    );
+    try {
+      await client.start();
+      this.log.info(`language server started (${client.initializeResult?.serverInfo?.version ?? 'unknown version'})`);
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      this.log.error(`language server failed to start: ${reason}`);
+      this.statusBar.set({ kind: 'stopped', reason });
+      void vscode.window.showErrorMessage(`Alloc Lens: the language server failed to start: ${reason}`, 'Show Log').then(
+        (pick) => pick && this.log.show(),
+      );
+    }
+  }
+
+  async stop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    this.lastIndex = undefined;
+    for (const d of this.clientSubscriptions.splice(0)) d.dispose();
+    if (client) {
+      try {
+        await client.dispose(2000);
+      } catch (err) {
+        this.log.warn(`language server did not stop cleanly: ${String(err)}`);
+      }
+    }
+  }
+
+  async restart(): Promise<void> {
+    this.log.info('restarting the language server');
+    await this.stop();
+    await this.start();
+  }
+
+  async workspaceSummary(): Promise<IndexSummary> {
+    return this.requireClient().sendRequest(WorkspaceSummaryRequest.type);
+  }
+
+  async reindex(): Promise<IndexSummary> {
+    return this.requireClient().sendRequest(ReindexRequest.type);
+  }
+
+  private requireClient(): LanguageClient {
+    if (!this.client || this.client.state !== State.Running) {
+      throw new Error('the Alloc Lens language server is not running (see "Alloc Lens: Show Log")');
+    }
+    return this.client;
+  }
+}
