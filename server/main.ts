@@ -32,6 +32,11 @@ const connection = createConnection(ProposedFeatures.all, {
       : undefined,
 });
 
+// A bug in one handler must not take the whole server down: log it and carry on.
+process.on('unhandledRejection', (reason) => {
+  connection.console.error(`unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`);
+});
+
 let ctx: ServerContext | undefined;
 let folders: WorkspaceFolder[] = [];
 const features: Disposable[] = [];

@@ -1,4 +1,4 @@
-import type { Connection } from 'vscode-languageserver/node';
+import { MessageType, ShowMessageNotification, type Connection } from 'vscode-languageserver/node';
 import { defaultSettings, resolveSettings, SETTINGS_SECTION, type AllocLensSettings } from '../core/config';
 
 /**
@@ -41,7 +41,9 @@ export class SettingsCache {
     for (const problem of problems) {
       if (this.reported.has(problem)) continue;
       this.reported.add(problem);
-      this.connection.window.showWarningMessage(`Alloc Lens: ${problem}`);
+      // A plain notification: window.showWarningMessage is a request that waits for an answer.
+      void this.connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Warning, message: `Alloc Lens: ${problem}` });
+      this.connection.console.warn(problem);
     }
     return settings;
   }

@@ -1,0 +1,121 @@
+import * as assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import {
+  DidChangeTextDocumentNotification,
+  DidCloseTextDocumentNotification,
+  DidOpenTextDocumentNotification,
+  MessageType,
+} from 'vscode-languageserver-protocol/node';
+import { WorkspaceSummaryRequest } from '../../protocol/lsp';
+import { CParser } from '../../core/parsing/cParser';
+import { scanText } from '../../core/parsing/scan';
+import { FIXTURES, ROOT, nodeModulesWasm } from '../support/paths';
+import { startServer, type ServerSession } from '../support/lspClient';
+
+describe('language server over a real LSP connection (dist/server.js --stdio)', () => {
+  let workspace: string;
+  let session: ServerSession | undefined;
+
+  beforeEach(() => {
+    workspace = mkdtempSync(path.join(tmpdir(), 'alloc-lens-server-'));
+    cpSync(path.join(FIXTURES, 'workspace'), workspace, { recursive: true });
+  });
+  afterEach(async () => {
+    if (session && session.process.exitCode === null) await session.close();
+    session = undefined;
+    rmSync(workspace, { recursive: true, force: true });
+  });
+
+  it('answers initialize with its capabilities and version', async () => {
+    session = await startServer(workspace);
+    const { capabilities, serverInfo } = session.initializeResult;
+    const version = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version;
+    assert.deepEqual(serverInfo, { name: 'alloc-lens', version });
+    assert.deepEqual(capabilities.textDocumentSync, { openClose: true, change: 2 });
+    assert.deepEqual(capabilities.experimental, { allocLens: { workspaceSummary: true, indexState: true, reindex: true } });
+  });
+
+  it('indexes the workspace and reports the same counts as the core scan', async () => {
+    session = await startServer(workspace);
+    const state = await session.waitForState((s) => s.state === 'ready');
+    const summary = await session.connection.sendRequest(WorkspaceSummaryRequest.type);
+    assert.equal(summary.files, 3);
+    assert.equal(summary.atomicCalls, 4);
+    assert.equal(summary.getenvCalls, 2);
+    assert.equal(summary.filesWithErrors, 1);
+    assert.equal(state.files, 3);
+    assert.ok(session.logs.some((l) => /indexed 3 C files/.test(l)), session.logs.join('\n'));
+  });
+
+  it('follows incremental edits of an open document, matching a fresh parse of the final text', async () => {
+    session = await startServer(workspace);
+    await session.waitForState((s) => s.state === 'ready');
+    const file = path.join(workspace, 'src', 'pool.c');
+    const uri = pathToFileURL(file).href;
+    let text = readFileSync(file, 'utf8');
+    await session.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'c', version: 1, text } });
+    // Insert a new atomic at the top of pool_free, then delete the getenv call's line, in 2 versions.
+    const lines = text.split('\n');
+    const freeLine = lines.findIndex((l) => l.startsWith('void pool_free')) + 1;
+    const insert = '    atomic_fetch_sub_explicit(&g_spill_len, 1, memory_order_relaxed);\n';
+    await session.connection.sendNotification(DidChangeTextDocumentNotification.type, {
+      textDocument: { uri, version: 2 },
+      contentChanges: [{ range: { start: { line: freeLine, character: 0 }, end: { line: freeLine, character: 0 } }, text: insert }],
+    });
+    lines.splice(freeLine, 0, insert.slice(0, -1));
+    const getenvLine = lines.findIndex((l) => l.includes('getenv('));
+    await session.connection.sendNotification(DidChangeTextDocumentNotification.type, {
+      textDocument: { uri, version: 3 },
+      contentChanges: [{ range: { start: { line: getenvLine, character: 0 }, end: { line: getenvLine + 1, character: 0 } }, text: '' }],
+    });
+    lines.splice(getenvLine, 1);
+    text = lines.join('\n');
+    const state = await session.waitForState((s) => s.state === 'ready' && s.atomicCalls === 5);
+    assert.equal(state.getenvCalls, 1);
+    const summary = await session.connection.sendRequest(WorkspaceSummaryRequest.type);
+    const served = summary.perFile.find((f) => f.path === file)!;
+    const parser = await CParser.create(nodeModulesWasm());
+    try {
+      const fresh = scanText(parser, text);
+      assert.deepEqual({ ...served, path: undefined, bytes: undefined }, { ...fresh, path: undefined, bytes: undefined });
+    } finally {
+      parser.dispose();
+    }
+    // Closing without saving falls back to the file on disk.
+    await session.connection.sendNotification(DidCloseTextDocumentNotification.type, { textDocument: { uri } });
+    await waitFor(async () => (await session!.connection.sendRequest(WorkspaceSummaryRequest.type)).atomicCalls === 4);
+  });
+
+  it('warns about odd settings and falls back to defaults', async () => {
+    session = await startServer(workspace, { index: { maxFiles: 'lots' } });
+    await session.waitForState((s) => s.state === 'ready');
+    const warnings = session.messages.filter((m) => m.type === MessageType.Warning).map((m) => m.message);
+    assert.deepEqual(warnings, ['Alloc Lens: allocLens.index.maxFiles: expected an integer from 1 to 100000; using the default 5000']);
+    assert.equal((await session.connection.sendRequest(WorkspaceSummaryRequest.type)).files, 3);
+  });
+
+  it('applies allocLens.index.maxFiles from workspace/configuration', async () => {
+    session = await startServer(workspace, { index: { maxFiles: 1 } });
+    const summary = await session.connection.sendRequest(WorkspaceSummaryRequest.type);
+    assert.equal(summary.files, 1);
+    assert.equal(summary.skipped.overCap, 2);
+  });
+
+  it('exits with code 0 on shutdown + exit', async () => {
+    session = await startServer(workspace);
+    await session.waitForState((s) => s.state === 'ready');
+    assert.equal(await session.close(), 0);
+    assert.equal(session.stderr(), '');
+  });
+});
+
+async function waitFor(pred: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await pred())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setImmediate(r));
+  }
+}
