@@ -48,15 +48,20 @@ const builds = [
   },
 ];
 
-function copyWasm() {
+function copyAssets() {
   mkdirSync('dist', { recursive: true });
   const runtime = join(dirname(require.resolve('web-tree-sitter')), 'tree-sitter.wasm');
   const grammar = join(dirname(require.resolve('tree-sitter-c/package.json')), 'tree-sitter-c.wasm');
   copyFileSync(runtime, 'dist/tree-sitter.wasm');
   copyFileSync(grammar, 'dist/tree-sitter-c.wasm');
+  // vscode-elements' icons need the codicon font, linked with a fixed id (see html.ts).
+  const codicons = dirname(require.resolve('@vscode/codicons/dist/codicon.css'));
+  mkdirSync('dist/webview', { recursive: true });
+  copyFileSync(join(codicons, 'codicon.css'), 'dist/webview/codicon.css');
+  copyFileSync(join(codicons, 'codicon.ttf'), 'dist/webview/codicon.ttf');
 }
 
-copyWasm();
+copyAssets();
 if (watch) {
   const contexts = await Promise.all(builds.map((b) => esbuild.context(b)));
   await Promise.all(contexts.map((c) => c.watch()));

@@ -53,7 +53,7 @@ function render(): void {
     render();
     transport.post({ type: 'refresh' });
   });
-  const busy = state?.state === 'indexing' || !summary;
+  const busy = state?.state === 'indexing' || (!summary && !error);
   const header = el(
     'header',
     {},

@@ -8,6 +8,8 @@ export interface WebviewShell {
   cspSource: string;
   scriptUri: string;
   styleUris: string[];
+  /** dist/webview/codicon.css: vscode-elements finds it by the id `vscode-codicon-stylesheet`. */
+  codiconsUri: string;
   nonce?: string;
 }
 
@@ -31,6 +33,7 @@ export function renderWebviewHtml(shell: WebviewShell): string {
     `style-src ${shell.cspSource} 'nonce-${nonce}'`,
     `script-src 'nonce-${nonce}'`,
   ].join('; ');
+  const codicons = `<link rel="stylesheet" id="vscode-codicon-stylesheet" href="${escapeAttr(shell.codiconsUri)}">`;
   const styles = shell.styleUris.map((u) => `<link rel="stylesheet" href="${escapeAttr(u)}">`).join('\n    ');
   return `<!DOCTYPE html>
 <html lang="en">
@@ -38,6 +41,7 @@ export function renderWebviewHtml(shell: WebviewShell): string {
     <meta charset="UTF-8">
     <meta http-equiv="Content-Security-Policy" content="${escapeAttr(csp)}">
     <meta name="viewport" content="width=device-width, initial-scale=1.0">
+    ${codicons}
     ${styles}
     <title>${escapeAttr(shell.title)}</title>
   </head>

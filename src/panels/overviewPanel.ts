@@ -59,6 +59,7 @@ export class OverviewPanel {
       cspSource: webview.cspSource,
       scriptUri: asset('dist', 'webview', 'overview.js'),
       styleUris: [asset('media', 'overview', 'overview.css')],
+      codiconsUri: asset('dist', 'webview', 'codicon.css'),
     });
     this.disposables.push(
       panel.onDidDispose(() => this.dispose()),
