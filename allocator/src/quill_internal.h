@@ -184,6 +184,10 @@ void quill_mid_reset_locks(void);
 
 /* quill_large.c */
 void *quill_large_alloc(size_t size, size_t align);
+void *quill_large_alloc_zeroed(size_t size);
+void quill_large_lock_all(void);
+void quill_large_unlock_all(void);
+void quill_large_reset_lock(void);
 int quill_large_free(void *p);
 size_t quill_large_usable(void *p);
 void *quill_large_realloc(void *p, size_t size);

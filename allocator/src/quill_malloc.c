@@ -90,7 +90,6 @@ __attribute__((noinline)) static void *quill_malloc_big(size_t size) {
 void *quill_malloc(size_t size) {
     if (QUILL_LIKELY(size <= QUILL_TINY_MAX)) {
         unsigned cls = quill_tiny_class(size);
-        atomic_fetch_add_explicit(&g_quill_tcache_stats[cls].alloc_calls, 1, memory_order_relaxed);
         if (QUILL_UNLIKELY(quill_front_ring_enabled()))
             return quill_malloc_ring_path(cls);
         quill_bin *bin = &t_quill.bins[cls];
@@ -98,6 +97,7 @@ void *quill_malloc(size_t size) {
         if (QUILL_LIKELY(b != NULL)) {
             bin->head = b->next;
             bin->count--;
+            atomic_fetch_add_explicit(&g_quill_tcache_stats[cls].alloc_calls, 1, memory_order_relaxed);
 #if QUILL_CLASS_STATS_COMPILED
             atomic_fetch_add_explicit(&g_quill_class_stats[cls].cache_hit, 1, memory_order_relaxed);
 #else
@@ -123,7 +123,6 @@ void quill_free(void *p) {
                          atomic_load_explicit(&s->owner, memory_order_relaxed) == t_quill.heap)) {
             unsigned cls = s->cls;
             quill_debug_check_free(s, p);
-            atomic_fetch_add_explicit(&g_quill_tcache_stats[cls].free_calls, 1, memory_order_relaxed);
             if (QUILL_UNLIKELY(quill_front_ring_enabled())) {
                 quill_free_ring_path(cls, p);
                 return;
@@ -134,6 +133,7 @@ void quill_free(void *p) {
                 b->next = bin->head;
                 bin->head = b;
                 bin->count++;
+                atomic_fetch_add_explicit(&g_quill_tcache_stats[cls].free_calls, 1, memory_order_relaxed);
                 return;
             }
         }
@@ -196,12 +196,19 @@ void *quill_calloc(size_t n, size_t size) {
     if (total <= QUILL_TINY_MAX)
         atomic_fetch_add_explicit(&g_quill_tcache_stats[quill_tiny_class(total)].calloc_calls, 1,
                                   memory_order_relaxed);
+    if (total > QUILL_MID_MAX) {
+        /* a fresh mapping is already zero: skip the large cache and memset */
+        void *big = quill_large_alloc_zeroed(total);
+        if (big == NULL) {
+            atomic_fetch_add_explicit(&g_quill_diag.oom, 1, memory_order_relaxed);
+            errno = ENOMEM;
+        }
+        return big;
+    }
     void *p = quill_malloc(total);
     if (p == NULL)
         return NULL;
-    if (quill_span_of(p) != NULL)
-        memset(p, 0, total);
-    /* large blocks come straight from mmap and are already zero */
+    memset(p, 0, total);
     return p;
 }
 
@@ -328,17 +335,20 @@ void quill_thread_flush(void) {
 static void quill_atfork_prepare(void) {
     quill_heap_lock_all();
     quill_mid_lock_all();
+    quill_large_lock_all();
     quill_os_lock_all();
 }
 
 static void quill_atfork_parent(void) {
     quill_os_unlock_all();
+    quill_large_unlock_all();
     quill_mid_unlock_all();
     quill_heap_unlock_all();
 }
 
 static void quill_atfork_child(void) {
     quill_os_reset_locks();
+    quill_large_reset_lock();
     quill_mid_reset_locks();
     quill_heap_reset_locks();
 }

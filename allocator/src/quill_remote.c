@@ -44,6 +44,7 @@ uint32_t quill_remote_drain(quill_heap *h, int to_cache) {
         unsigned cls = s->cls;
         quill_bin *bin = &t_quill.bins[cls];
         if (to_cache && bin->count < bin->max) {
+            atomic_fetch_add_explicit(&g_quill_tcache_stats[cls].free_remote_drained, 1, memory_order_relaxed);
             b->next = bin->head;
             bin->head = b;
             bin->count++;

@@ -38,11 +38,11 @@ void quill_stats_dump(int fd) {
             continue;
         n = snprintf(buf, sizeof buf,
                      "[quill] tiny[%2u] %4u B: alloc=%llu slow=%llu free=%llu free_slow=%llu "
-                     "flush=%llu remote=%llu calloc=%llu realloc=%llu memalign=%llu usable=%llu | "
+                     "flush=%llu remote=%llu drained=%llu calloc=%llu realloc=%llu memalign=%llu usable=%llu | "
                      "refills=%llu blocks=%llu partial=%llu carves=%llu spans=%llu\n",
                      c, g_quill_class_size[c], QLOAD(t->alloc_calls), QLOAD(t->alloc_slow),
                      QLOAD(t->free_calls), QLOAD(t->free_slow), QLOAD(t->free_flush),
-                     QLOAD(t->free_remote), QLOAD(t->calloc_calls), QLOAD(t->realloc_calls),
+                     QLOAD(t->free_remote), QLOAD(t->free_remote_drained), QLOAD(t->calloc_calls), QLOAD(t->realloc_calls),
                      QLOAD(t->memalign_calls), QLOAD(t->usable_size_calls), QLOAD(r->refills),
                      QLOAD(r->blocks), QLOAD(r->from_partial), QLOAD(r->carves), QLOAD(r->new_spans));
         quill_out(fd, buf, n);

@@ -22,6 +22,7 @@ typedef struct quill_tcache_stats {
     _Atomic uint64_t free_slow;
     _Atomic uint64_t free_flush;
     _Atomic uint64_t free_remote;
+    _Atomic uint64_t free_remote_drained;
     _Atomic uint64_t calloc_calls;
     _Atomic uint64_t realloc_calls;
     _Atomic uint64_t memalign_calls;
