@@ -74,6 +74,26 @@ h.update(blob)
 print(len(d), len(lst), len(blob), sum(len(b) for b in big), sorted(out), h.hexdigest())
 PY
     run python3_alloc python3 "$WORK/alloc.py"
+    # fork + exec + threads under the preloaded allocator
+    cat >"$WORK/fork.py" <<'PY'
+import os, subprocess, threading
+res = []
+def work(n):
+    data = [str(i) * 10 for i in range(20000)]
+    r = subprocess.run(["sort", "-n"], input="\n".join(str((i * 7919) % 1000) for i in range(3000)),
+                       capture_output=True, text=True)
+    res.append((n, len(data), r.stdout.count("\n")))
+ts = [threading.Thread(target=work, args=(n,)) for n in range(3)]
+[t.start() for t in ts]
+[t.join() for t in ts]
+pid = os.fork()
+if pid == 0:
+    x = [bytes(i % 3000) for i in range(20000)]
+    os._exit(0 if len(x) == 20000 else 1)
+_, st = os.waitpid(pid, 0)
+print(sorted(res), os.WEXITSTATUS(st))
+PY
+    run python3_fork python3 "$WORK/fork.py"
 fi
 
 # 3. gcc compiling a file (compare the produced object's checksum)

@@ -140,5 +140,10 @@ else
     ko "preload: $OUT/libquill.so was not built"
 fi
 
+# ---- README pattern map matches the sources --------------------------------------
+if need_tool python3 python3; then
+    step readme-pattern-map python3 scripts/pattern_map.py --check
+fi
+
 echo "allocator: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -47,7 +47,7 @@ static void quill_mid_pool_lock(quill_mid_pool *mp, unsigned cls) {
 #if QUILL_MID_LOCK_STATS_COMPILED
     atomic_fetch_add_explicit(&g_quill_mid_stats[cls].lock_spins, 1, memory_order_relaxed);
 #else
-    (void)cls;
+    (void)0;
 #endif
     quill_lock_slow(&mp->lock);
 }
