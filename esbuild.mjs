@@ -61,9 +61,21 @@ function copyAssets() {
   copyFileSync(join(codicons, 'codicon.ttf'), 'dist/webview/codicon.ttf');
 }
 
+// Lines the "npm: watch" task's background problem matcher keys on (.vscode/tasks.json).
+const watchLog = {
+  name: 'watch-log',
+  setup(build) {
+    build.onStart(() => console.log('[watch] build started'));
+    build.onEnd((result) => {
+      for (const e of result.errors) console.error(`✘ [ERROR] ${e.location ? `${e.location.file}:${e.location.line}:${e.location.column}: ` : ''}${e.text}`);
+      console.log('[watch] build finished');
+    });
+  },
+};
+
 copyAssets();
 if (watch) {
-  const contexts = await Promise.all(builds.map((b) => esbuild.context(b)));
+  const contexts = await Promise.all(builds.map((b) => esbuild.context({ ...b, plugins: [...(b.plugins ?? []), watchLog] })));
   await Promise.all(contexts.map((c) => c.watch()));
   console.log('[esbuild] watching for changes');
 } else {
