@@ -56,7 +56,7 @@ function formatSummary(s: IndexSummary): string {
   if (skipped) lines.push(`skipped ${skipped}: ${s.skipped.overCap} over --max-files, ${s.skipped.tooLarge} too large, ${s.skipped.unreadable} unreadable`);
   const cwd = process.cwd();
   for (const f of s.perFile) {
-    if (f.errorLines.length) lines.push(`${path.relative(cwd, f.path)}: syntax errors at line ${f.errorLines.join(', ')}`);
+    if (f.errorLines.length) lines.push(`${path.relative(cwd, f.path)}: parse errors at line ${f.errorLines.join(', ')}`);
   }
   return `${lines.join('\n')}\n`;
 }

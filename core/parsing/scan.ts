@@ -6,7 +6,10 @@ export interface FileScan {
   functions: number;
   atomicCalls: number;
   getenvCalls: number;
-  /** 1-based lines of syntax errors (tree-sitter ERROR / MISSING nodes), at most 20. */
+  /**
+   * 1-based lines where tree-sitter found ERROR / MISSING nodes, at most 20: broken C, or valid
+   * C that macros hide from the grammar (`QUILL_TLS int x;`, `_Atomic(T)` specifiers).
+   */
   errorLines: number[];
 }
 

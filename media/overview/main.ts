@@ -75,7 +75,7 @@ function render(): void {
         stat('functions', s.functions, 'functions'),
         stat('atomic operations', s.atomicCalls, 'atomics'),
         stat('getenv calls', s.getenvCalls, 'getenv'),
-        stat('files with syntax errors', s.filesWithErrors, 'errors'),
+        stat('files tree-sitter could not fully parse', s.filesWithErrors, 'errors'),
       ),
     );
     const skipped = s.skipped.overCap + s.skipped.tooLarge + s.skipped.unreadable;
@@ -96,11 +96,14 @@ function render(): void {
         el(
           'vscode-table-header',
           { attrs: { slot: 'header' } },
-          ...['File', 'Functions', 'Atomics', 'getenv', 'Syntax errors'].map((h) => el('vscode-table-header-cell', { text: h })),
+          ...['File', 'Functions', 'Atomics', 'getenv', 'Parse errors'].map((h) => el('vscode-table-header-cell', { text: h })),
         ),
         el('vscode-table-body', { attrs: { slot: 'body' } }, ...rows.map((f) => fileRow(f, s.roots))),
       ),
-      el('p', { className: 'hint', text: `Indexed in ${Math.round(s.durationMs)} ms.` }),
+      el('p', {
+        className: 'hint',
+        text: `Indexed in ${Math.round(s.durationMs)} ms. Parse errors are lines tree-sitter could not read: broken C, or valid C hidden behind macros such as attribute or TLS macros.`,
+      }),
     );
   }
   app.replaceChildren(...children);

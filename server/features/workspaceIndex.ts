@@ -62,7 +62,7 @@ export function register(ctx: ServerContext): Disposable {
       connection.console.info(
         `indexed ${summary.files} C files in ${Date.now() - started} ms: ` +
           `${summary.atomicCalls} atomic calls, ${summary.getenvCalls} getenv calls` +
-          (summary.filesWithErrors ? `, ${summary.filesWithErrors} with syntax errors` : ''),
+          (summary.filesWithErrors ? `, ${summary.filesWithErrors} with parse errors` : ''),
       );
       notify('ready');
       return index.summary();

@@ -22,11 +22,11 @@ describe('alloc-lens CLI (dist/cli.js)', () => {
     assert.match(r.stdout, /scan \[options\] \[dirs\.\.\.\]/);
   });
 
-  it('scans a folder and prints the counts and the syntax errors', () => {
+  it('scans a folder and prints the counts and the parse errors', () => {
     const r = cli('scan', 'workspace');
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^3 C files, \d+ functions, 4 atomic operations, 2 getenv calls/);
-    assert.match(r.stdout, /workspace\/src\/broken\.c: syntax errors at line 4/);
+    assert.match(r.stdout, /workspace\/src\/broken\.c: parse errors at line 4/);
   });
 
   it('prints the same summary as JSON with --json', () => {

@@ -22,7 +22,7 @@ describe('scan (core/parsing)', () => {
     });
   }
 
-  it('reports the lines of syntax errors and still counts the valid functions', () => {
+  it('reports the lines of parse errors and still counts the valid functions', () => {
     const text = readFileSync(path.join(FIXTURES, 'workspace', 'src', 'broken.c'), 'utf8');
     const scan = scanText(parser, text);
     assert.deepEqual(scan.errorLines, [4]);
