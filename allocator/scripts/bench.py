@@ -90,6 +90,8 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, "build", "bench"))
     ap.add_argument("--cg-cycles", type=int, default=200000)
     ap.add_argument("--no-callgrind", action="store_true")
+    ap.add_argument("--sweep", default="64,1024,8192",
+                    help="extra working-set sizes, 3 interleaved runs each ('' to skip)")
     a = ap.parse_args()
 
     out = os.path.abspath(a.out)
@@ -111,6 +113,15 @@ def main():
     print("  quill median: %d ops/s" % mq)
     print("  glibc median: %d ops/s" % ms)
     print("  ratio quill/glibc: %.3f" % (mq / ms))
+    sweep = [int(x) for x in a.sweep.split(",") if x.strip()]
+    for ws in sweep:
+        qx, sx = [], []
+        for i in range(3):
+            qx.append(throughput(q, [a.cycles // 2, ws, a.seed]))
+            sx.append(throughput(s, [a.cycles // 2, ws, a.seed]))
+        print("  ws=%-6d quill median %d, glibc median %d, ratio %.3f (3 runs each, cycles=%d)"
+              % (ws, statistics.median(qx), statistics.median(sx),
+                 statistics.median(qx) / statistics.median(sx), a.cycles // 2))
     sys.stdout.flush()
     if a.no_callgrind:
         return

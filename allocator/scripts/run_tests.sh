@@ -106,7 +106,7 @@ san_ok() { # toolchain supports -fsanitize=$1 ?
 if san_ok address,undefined; then
     build asan "$OUT/asan" SANITIZE=address
     step asan-unit-api "$OUT/asan/tests/test_api"
-    step asan-stress-mt "$OUT/asan/tests/test_stress" 4 2 50000
+    step asan-stress-mt "$OUT/asan/tests/test_stress" 4 3 100000
     step asan-env-ring env QUILL_FRONT_RING_ENABLED=1 "$OUT/asan/tests/test_env" ring=1
 else
     ko "asan: $CC cannot link -fsanitize=address,undefined (apt-get install -y libasan8 libubsan1)"
@@ -120,7 +120,7 @@ tsan_run() {
 }
 if san_ok thread; then
     build tsan "$OUT/tsan" SANITIZE=thread
-    step tsan-stress-mt tsan_run "$OUT/tsan/tests/test_stress" 4 3 40000
+    step tsan-stress-mt tsan_run "$OUT/tsan/tests/test_stress" 4 4 100000
     step tsan-stress-ring tsan_run env QUILL_FRONT_RING_ENABLED=1 QUILL_REMOTE_DRAIN_TARGET=4 \
         "$OUT/tsan/tests/test_stress" 3 2 30000
 else
