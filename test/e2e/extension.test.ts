@@ -12,8 +12,8 @@ import { nodeModulesWasm, ROOT } from '../support/paths';
 
 const ALLOCATOR = path.join(ROOT, 'allocator');
 const VSIX = path.join(ROOT, 'out', 'alloc-lens.vsix');
-// Screenshots land in docs/images when asked to refresh the README's, else in out/e2e.
-const SHOTS = process.env.ALLOC_LENS_UPDATE_SCREENSHOTS ? path.join(ROOT, 'docs', 'images') : path.join(ROOT, 'out', 'e2e');
+// Screenshots land in media/screenshots when asked to refresh the README's, else in out/e2e.
+const SHOTS = process.env.ALLOC_LENS_UPDATE_SCREENSHOTS ? path.join(ROOT, 'media', 'screenshots') : path.join(ROOT, 'out', 'e2e');
 
 async function expectedSummary(): Promise<IndexSummary> {
   const parser = await CParser.create(nodeModulesWasm());
