@@ -32,16 +32,12 @@ static int quill_clamp(int v, int lo, int hi) {
 
 static int quill_env_front_ring_enabled(void) {
     const char *e = getenv("QUILL_FRONT_RING_ENABLED");
-    if (e == NULL || *e == '\0')
-        return 0; /* default OFF */
-    return atoi(e) != 0;
+    return (e && *e && *e != '0') ? 1 : 0; /* default OFF: the seeds' Phase 29 shape */
 }
 
 static int quill_env_decommit_enabled(void) {
     const char *e = getenv("QUILL_DECOMMIT");
-    if (e == NULL || *e == '\0')
-        return 1; /* default ON */
-    return atoi(e) != 0;
+    return (e && *e == '0') ? 0 : 1; /* default ON: only a value starting with '0' turns it off */
 }
 
 static int quill_env_tcache_max(void) {
