@@ -74,6 +74,8 @@ const watchLog = {
 };
 
 copyAssets();
+// `npm run package` writes out/alloc-lens.vsix next, and vsce does not create folders.
+if (production) mkdirSync('out', { recursive: true });
 if (watch) {
   const contexts = await Promise.all(builds.map((b) => esbuild.context({ ...b, plugins: [...(b.plugins ?? []), watchLog] })));
   await Promise.all(contexts.map((c) => c.watch()));

@@ -45,17 +45,24 @@ export function register(ctx: ServerContext): Disposable {
     index.updateFile(path, doc.getText(), scanTree(ctx.parser, tree));
   };
 
-  const reindex = (): Promise<IndexSummary> => {
+  const currentRoots = async (): Promise<IndexRoot[]> => {
+    const roots: IndexRoot[] = [];
+    for (const root of ctx.workspaceFolders()) {
+      roots.push({ root, limits: (await ctx.settings.get(pathToFileURL(root).href)).index });
+    }
+    return roots;
+  };
+  let indexedRoots = '';
+
+  const reindex = (known?: IndexRoot[]): Promise<IndexSummary> => {
     controller?.abort();
     const mine = new AbortController();
     controller = mine;
     notify('indexing');
+    if (known) indexedRoots = JSON.stringify(known);
     const attempt = (async () => {
-      const roots: IndexRoot[] = [];
-      for (const root of ctx.workspaceFolders()) {
-        const s = (await ctx.settings.get(pathToFileURL(root).href)).index;
-        roots.push({ root, limits: s });
-      }
+      const roots = known ?? (await currentRoots());
+      indexedRoots = JSON.stringify(roots);
       const started = Date.now();
       const summary = await index.indexAll(roots, mine.signal);
       overlayOpenDocuments();
@@ -76,6 +83,19 @@ export function register(ctx: ServerContext): Disposable {
       throw err;
     });
     return run;
+  };
+
+  /** Rescans files changed on disk (not open in the editor), then tells the client once. */
+  const rescanFromDisk = async (paths: string[]) => {
+    await Promise.all(
+      paths.map((path) =>
+        nodeIndexHost.readFile(path).then(
+          (text) => index.updateFile(path, text),
+          () => index.removeFile(path),
+        ),
+      ),
+    );
+    notify('ready');
   };
 
   const summaryNow = async (): Promise<IndexSummary> => {
@@ -108,31 +128,24 @@ export function register(ctx: ServerContext): Disposable {
       clearTimeout(pendingEdits.get(uri));
       pendingEdits.delete(uri);
       const path = toPath(uri);
-      if (!path) return;
       // Unsaved edits are discarded on close: fall back to the file on disk.
-      nodeIndexHost.readFile(path).then(
-        (text) => index.updateFile(path, text),
-        () => index.removeFile(path),
-      );
+      if (path) void rescanFromDisk([path]);
     }),
     connection.onDidChangeWatchedFiles(({ changes }) => {
+      const changed: string[] = [];
       for (const change of changes) {
         const path = toPath(change.uri);
         if (!path || documents.get(change.uri)) continue;
-        if (change.type === FileChangeType.Deleted) {
-          index.removeFile(path);
-        } else {
-          nodeIndexHost.readFile(path).then(
-            (text) => index.updateFile(path, text),
-            () => index.removeFile(path),
-          );
-        }
+        if (change.type === FileChangeType.Deleted) index.removeFile(path);
+        else changed.push(path);
       }
-      notify('ready');
+      void rescanFromDisk(changed);
     }),
-    connection.onDidChangeConfiguration(() => {
+    connection.onDidChangeConfiguration(async () => {
       ctx.settings.clear();
-      void reindex().catch(() => undefined);
+      // Only index settings matter here: a trace level change must not reread the workspace.
+      const roots = await currentRoots();
+      if (JSON.stringify(roots) !== indexedRoots) void reindex(roots).catch(() => undefined);
     }),
   ];
 

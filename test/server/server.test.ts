@@ -1,10 +1,13 @@
 import * as assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
+  DidChangeConfigurationNotification,
   DidChangeTextDocumentNotification,
+  DidChangeWatchedFilesNotification,
+  FileChangeType,
   DidCloseTextDocumentNotification,
   DidOpenTextDocumentNotification,
   MessageType,
@@ -102,6 +105,37 @@ describe('language server over a real LSP connection (dist/server.js --stdio)', 
     const summary = await session.connection.sendRequest(WorkspaceSummaryRequest.type);
     assert.equal(summary.files, 1);
     assert.equal(summary.skipped.overCap, 2);
+  });
+
+  it('reindexes when index settings change, and only then', async () => {
+    const settings: Record<string, unknown> = { trace: { server: 'off' } };
+    session = await startServer(workspace, settings);
+    await session.waitForState((s) => s.state === 'ready');
+    const runs = () => session!.states.filter((s) => s.state === 'indexing').length;
+    assert.equal(runs(), 1);
+    settings.trace = { server: 'verbose' };
+    const asked = session.configRequests();
+    await session.connection.sendNotification(DidChangeConfigurationNotification.type, { settings: null });
+    await waitFor(async () => session!.configRequests() > asked);
+    settings.index = { maxFiles: 2 };
+    await session.connection.sendNotification(DidChangeConfigurationNotification.type, { settings: null });
+    const state = await session.waitForState((s) => s.state === 'ready' && s.files === 2);
+    assert.equal(state.files, 2);
+    // Handlers run in order, so the trace change was decided before this run: it added none.
+    assert.equal(runs(), 2, 'a trace change must not reindex');
+  });
+
+  it('picks up files changed on disk through watched-file events', async () => {
+    session = await startServer(workspace);
+    await session.waitForState((s) => s.state === 'ready');
+    const added = path.join(workspace, 'src', 'added.c');
+    writeFileSync(added, 'void f(void) { atomic_store(&x, 1); __sync_synchronize(); }\n');
+    await session.connection.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: pathToFileURL(added).href, type: FileChangeType.Created }] });
+    const state = await session.waitForState((s) => s.files === 4);
+    assert.equal(state.atomicCalls, 6);
+    rmSync(added);
+    await session.connection.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: pathToFileURL(added).href, type: FileChangeType.Deleted }] });
+    assert.equal((await session.waitForState((s) => s.files === 3 && s !== state)).atomicCalls, 4);
   });
 
   it('exits with code 0 on shutdown + exit', async () => {

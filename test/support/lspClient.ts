@@ -28,6 +28,8 @@ export interface ServerSession {
   messages: ShowMessageParams[];
   logs: string[];
   states: IndexState[];
+  /** How many workspace/configuration requests the server has sent. */
+  configRequests: () => number;
   stderr: () => string;
   /** Resolves with the first pushed index state (past or future) that satisfies `pred`. */
   waitForState(pred: (s: IndexState) => boolean, timeoutMs?: number): Promise<IndexState>;
@@ -43,7 +45,11 @@ export async function startServer(workspace: string, settings: Record<string, un
   const logs: string[] = [];
   const states: IndexState[] = [];
   const waiters: Array<{ pred: (s: IndexState) => boolean; resolve: (s: IndexState) => void }> = [];
-  connection.onRequest(ConfigurationRequest.type, (params) => params.items.map(() => settings));
+  let configRequests = 0;
+  connection.onRequest(ConfigurationRequest.type, (params) => {
+    configRequests++;
+    return params.items.map(() => structuredClone(settings));
+  });
   connection.onNotification(ShowMessageNotification.type, (m) => messages.push(m));
   connection.onNotification(LogMessageNotification.type, (m) => logs.push(m.message));
   connection.onNotification(IndexStateNotification.type, (s) => {
@@ -71,6 +77,7 @@ export async function startServer(workspace: string, settings: Record<string, un
     messages,
     logs,
     states,
+    configRequests: () => configRequests,
     stderr: () => stderr,
     waitForState(pred, timeoutMs = 10_000) {
       const seen = states.find(pred);
