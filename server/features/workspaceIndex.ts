@@ -21,8 +21,11 @@ export function register(ctx: ServerContext): Disposable {
   let controller: AbortController | undefined;
   let run: Promise<IndexSummary> = Promise.resolve(index.summary());
   const pendingEdits = new Map<string, NodeJS.Timeout>();
+  /** True while a full pass runs: edits overlay a half-empty table, so they must not say "ready". */
+  let running = false;
 
-  const notify = (state: 'indexing' | 'ready' | 'failed', message?: string) => {
+  const notify = (requested: 'indexing' | 'ready' | 'failed', message?: string) => {
+    const state = requested === 'ready' && running ? 'indexing' : requested;
     const s = index.summary();
     void connection.sendNotification(IndexStateNotification.type, {
       state,
@@ -58,6 +61,7 @@ export function register(ctx: ServerContext): Disposable {
     controller?.abort();
     const mine = new AbortController();
     controller = mine;
+    running = true;
     notify('indexing');
     if (known) indexedRoots = JSON.stringify(known);
     const attempt = (async () => {
@@ -66,6 +70,7 @@ export function register(ctx: ServerContext): Disposable {
       const started = Date.now();
       const summary = await index.indexAll(roots, mine.signal);
       overlayOpenDocuments();
+      if (controller === mine) running = false;
       connection.console.info(
         `indexed ${summary.files} C files in ${Date.now() - started} ms: ` +
           `${summary.atomicCalls} atomic calls, ${summary.getenvCalls} getenv calls` +
@@ -78,6 +83,7 @@ export function register(ctx: ServerContext): Disposable {
       // A newer run replaced this one; its promise is the one callers should wait for.
       if (err instanceof IndexCancelledError) return run;
       const message = err instanceof Error ? err.message : String(err);
+      if (controller === mine) running = false;
       connection.console.error(`indexing failed: ${message}`);
       notify('failed', message);
       throw err;

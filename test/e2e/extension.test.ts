@@ -9,6 +9,7 @@ import { CParser } from '../../core/parsing/cParser';
 import { launchChromium } from '../support/browser';
 import { ensureCodeServer, startCodeServer, type RunningCodeServer } from '../support/codeServer';
 import { nodeModulesWasm, ROOT } from '../support/paths';
+import { waitFor } from '../support/wait';
 
 const ALLOCATOR = path.join(ROOT, 'allocator');
 const VSIX = path.join(ROOT, 'out', 'alloc-lens.vsix');
@@ -84,8 +85,8 @@ describe('end to end: the VSIX in code-server (real VS Code) with allocator/ ope
   it('wrote the server start to the "Alloc Lens" log channel, and no errors', async () => {
     // A LogOutputChannel is backed by a file in the profile's logs folder: read that, not the
     // virtualised Output editor.
-    const logFile = await waitForValue(() => findFile(server!.dataDir, 'Alloc Lens.log'), 30_000);
-    const text = await waitForValue(() => {
+    const logFile = await waitFor(() => findFile(server!.dataDir, 'Alloc Lens.log'), 30_000);
+    const text = await waitFor(() => {
       const t = readFileSync(logFile, 'utf8');
       return /language server started/.test(t) ? t : undefined;
     }, 30_000);
@@ -100,13 +101,3 @@ function findFile(dir: string, name: string): string | undefined {
   return undefined;
 }
 
-/** Polls a cheap predicate on the event loop until it yields a value (no fixed sleeps). */
-async function waitForValue<T>(probe: () => T | undefined, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -17,6 +17,7 @@ import { CParser } from '../../core/parsing/cParser';
 import { scanText } from '../../core/parsing/scan';
 import { FIXTURES, ROOT, nodeModulesWasm } from '../support/paths';
 import { startServer, type ServerSession } from '../support/lspClient';
+import { waitFor } from '../support/wait';
 
 describe('language server over a real LSP connection (dist/server.js --stdio)', () => {
   let workspace: string;
@@ -92,6 +93,20 @@ describe('language server over a real LSP connection (dist/server.js --stdio)', 
     await waitFor(async () => (await session!.connection.sendRequest(WorkspaceSummaryRequest.type)).atomicCalls === 4);
   });
 
+  it('never reports "ready" with a partial count while the first index pass runs', async () => {
+    // Enough files that indexing outlasts the edit debounce, and a document opened at once.
+    const body = 'void f(void) {\n' + '  atomic_fetch_add(&c, 1);\n'.repeat(60) + '}\n';
+    for (let i = 0; i < 1500; i++) writeFileSync(path.join(workspace, 'src', `gen${i}.c`), body);
+    session = await startServer(workspace);
+    const file = path.join(workspace, 'src', 'pool.c');
+    await session.connection.sendNotification(DidOpenTextDocumentNotification.type, {
+      textDocument: { uri: pathToFileURL(file).href, languageId: 'c', version: 1, text: readFileSync(file, 'utf8') },
+    });
+    await session.waitForState((s) => s.state === 'ready' && s.files === 1503, 30_000);
+    const ready = session.states.filter((s) => s.state === 'ready').map((s) => s.files);
+    assert.deepEqual([...new Set(ready)], [1503], `ready states: ${JSON.stringify(ready)}`);
+  });
+
   it('warns about odd settings and falls back to defaults', async () => {
     session = await startServer(workspace, { index: { maxFiles: 'lots' } });
     await session.waitForState((s) => s.state === 'ready');
@@ -146,10 +161,3 @@ describe('language server over a real LSP connection (dist/server.js --stdio)', 
   });
 });
 
-async function waitFor(pred: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await pred())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setImmediate(r));
-  }
-}
