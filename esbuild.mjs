@@ -43,7 +43,7 @@ const builds = [
     platform: 'browser',
     format: 'esm',
     target: 'es2022',
-    entryPoints: { overview: 'media/overview/main.ts' },
+    entryPoints: { overview: 'media/overview/main.ts', ab: 'media/ab/main.ts' },
     outdir: 'dist/webview',
   },
 ];

@@ -1,16 +1,9 @@
 import * as assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { IndexSummary } from '../../protocol/lsp';
 import type { HostToPage, PageToHost } from '../../protocol/overview';
-import { renderWebviewHtml } from '../../src/panels/html';
 import { launchChromium } from '../support/browser';
-import { ROOT } from '../support/paths';
-
-// The page is served from a fake origin through request interception, with the same HTML
-// shell and CSP the extension uses; acquireVsCodeApi is injected before the page runs.
-const ORIGIN = 'https://alloc-lens.test';
+import { openWebviewPage, type WebviewPage } from '../support/webviewPage';
 
 function summary(over: Partial<IndexSummary> = {}): IndexSummary {
   return {
@@ -35,7 +28,7 @@ function summary(over: Partial<IndexSummary> = {}): IndexSummary {
 describe('overview webview page (Chromium)', () => {
   let browser: Browser;
   let page: Page;
-  let problems: string[];
+  let view: WebviewPage<HostToPage, PageToHost>;
 
   before(async () => {
     browser = await launchChromium();
@@ -45,53 +38,17 @@ describe('overview webview page (Chromium)', () => {
   });
 
   beforeEach(async () => {
-    page = await browser.newPage();
-    problems = [];
-    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
-    });
-    await page.route(`${ORIGIN}/**`, (route) => {
-      const url = new URL(route.request().url());
-      if (url.pathname === '/index.html') {
-        const html = renderWebviewHtml({
-          title: 'Alloc Lens Overview',
-          cspSource: ORIGIN,
-          scriptUri: `${ORIGIN}/dist/webview/overview.js`,
-          styleUris: [`${ORIGIN}/media/overview/overview.css`],
-          codiconsUri: `${ORIGIN}/dist/webview/codicon.css`,
-        });
-        return route.fulfill({ contentType: 'text/html', body: html });
-      }
-      const file = path.join(ROOT, url.pathname);
-      const type = file.endsWith('.js') ? 'text/javascript' : file.endsWith('.css') ? 'text/css' : file.endsWith('.ttf') ? 'font/ttf' : 'application/octet-stream';
-      return route.fulfill({ contentType: type, body: readFileSync(file) });
-    });
-    // tsx compiles with keepNames, so functions shipped to the page call esbuild's __name.
-    await page.addInitScript({ content: 'window.__name = (f) => f;' });
-    await page.addInitScript(() => {
-      const w = window as unknown as { __sent: unknown[]; __state: unknown; acquireVsCodeApi: () => unknown };
-      w.__sent = [];
-      w.__state = JSON.parse(sessionStorage.getItem('state') ?? 'null') ?? undefined;
-      w.acquireVsCodeApi = () => ({
-        postMessage: (m: unknown) => w.__sent.push(m),
-        getState: () => w.__state,
-        setState: (s: unknown) => {
-          w.__state = s;
-          sessionStorage.setItem('state', JSON.stringify(s));
-        },
-      });
-    });
-    await page.goto(`${ORIGIN}/index.html`);
+    view = await openWebviewPage(browser, { title: 'Alloc Lens Overview', script: 'dist/webview/overview.js', styles: ['media/overview/overview.css'] });
+    page = view.page;
   });
 
   afterEach(async () => {
     await page.close();
-    assert.deepEqual(problems, [], 'the page logged errors or CSP violations');
+    assert.deepEqual(view.problems, [], 'the page logged errors or CSP violations');
   });
 
-  const sent = () => page.evaluate(() => (window as unknown as { __sent: PageToHost[] }).__sent);
-  const post = (m: HostToPage) => page.evaluate((msg) => window.postMessage(msg, '*'), m);
+  const sent = () => view.sent();
+  const post = (m: HostToPage) => view.post(m);
 
   it('asks the host for data once it is loaded, and waits for it', async () => {
     await page.waitForFunction(() => (window as unknown as { __sent: unknown[] }).__sent.length > 0);
