@@ -31,7 +31,7 @@ import type {
 
 const FINAL: AnalyzeOptions = { level: 0.95, resamples: 2000 };
 /** Interim looks use a stricter 99% CI, so that looking after every round does not inflate false GO/NO-GO. */
-const INTERIM_LEVEL = 0.99;
+const INTERIM_LEVEL = Number(process.env.ABI ?? 0.99);
 const INTERIM_RESAMPLES = 400;
 
 const NO_MACHINE: MachineInfo = { cpu: null, cores: null, governor: null, kernel: null, load: null, hostname: null };
