@@ -7,6 +7,7 @@
 import { xoroshiro128plus, unsafeUniformIntDistribution, type RandomGenerator } from 'pure-rand';
 import type * as SimpleStatistics from 'simple-statistics' with { 'resolution-mode': 'import' };
 import type { VariantStats } from './types';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 import tQuantile = require('@stdlib/stats-base-dists-t-quantile');
 
 // simple-statistics ships ESM types over a CommonJS build: take its types, require its CJS build.
