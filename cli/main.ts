@@ -1,5 +1,6 @@
 // `alloc-lens`: the terminal front door over core/. Subcommands live one per file in cli/.
 import { Command, CommanderError } from 'commander';
+import { registerAb } from './ab';
 import { registerScan } from './scan';
 
 declare const ALLOC_LENS_VERSION: string;
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     // subcommands are added, which inherit it.
     .exitOverride();
   registerScan(program);
+  registerAb(program);
   return program;
 }
 

@@ -2,7 +2,31 @@
 // table (a unit test keeps them equal); the client and server read settings only through
 // `resolveSettings`, which turns odd user values into defaults plus a readable problem.
 
+import { DEFAULT_BINARIES, DEFAULT_BUILD_ARGV, DEFAULT_INSTRUCTIONS_RUN_ARGV, DEFAULT_RUN_ARGV, THROUGHPUT_PATTERN } from './ab/defaults';
+
 export type TraceLevel = 'off' | 'messages' | 'verbose';
+
+/** `allocLens.ab.*`: what "A/B this flag" runs (issue #6). The defaults work on allocator/. */
+export interface AbSettings {
+  buildCommand: string[];
+  runCommand: string[];
+  instructionsRunCommand: string[];
+  binaries: string[];
+  metric: 'throughput' | 'wall' | 'instructions' | 'regex';
+  regex: string;
+  unit: string;
+  direction: 'higher' | 'lower';
+  marginPct: number;
+  minPairs: number;
+  maxPairs: number;
+  warmup: number;
+  budgetSeconds: number;
+  buildTimeoutSeconds: number;
+  runTimeoutSeconds: number;
+  cvThresholdPct: number;
+  cleanEnvPrefixes: string[];
+  profiles: Record<string, Record<string, string>>;
+}
 
 export interface AllocLensSettings {
   server: { enable: boolean };
@@ -13,6 +37,7 @@ export interface AllocLensSettings {
     maxFiles: number;
     maxFileSizeKB: number;
   };
+  ab: AbSettings;
 }
 
 interface SettingSpec {
@@ -38,6 +63,32 @@ const oneOf =
   (v: unknown): string | undefined =>
     typeof v === 'string' && allowed.includes(v) ? undefined : `expected one of ${allowed.join(', ')}`;
 
+const numberInRange =
+  (min: number, max: number) =>
+  (v: unknown): string | undefined =>
+    typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max ? undefined : `expected a number from ${min} to ${max}`;
+
+const argvArray = (v: unknown): string | undefined =>
+  Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string') ? undefined : 'expected a non-empty array of strings (an argv, not a shell line)';
+
+const isRegex = (v: unknown): string | undefined => {
+  if (typeof v !== 'string' || !v) return 'expected a regular expression';
+  try {
+    new RegExp(v);
+    return undefined;
+  } catch (err) {
+    return `not a valid regular expression (${(err as Error).message})`;
+  }
+};
+
+const envPresets = (v: unknown): string | undefined =>
+  v !== null &&
+  typeof v === 'object' &&
+  !Array.isArray(v) &&
+  Object.values(v).every((env) => env !== null && typeof env === 'object' && !Array.isArray(env) && Object.values(env).every((x) => typeof x === 'string'))
+    ? undefined
+    : 'expected an object of profile name → { ENV_NAME: "value" }';
+
 export const SETTINGS: readonly SettingSpec[] = [
   { key: 'server.enable', default: true, check: (v) => (typeof v === 'boolean' ? undefined : 'expected true or false') },
   { key: 'trace.server', default: 'off', check: oneOf('off', 'messages', 'verbose') },
@@ -45,6 +96,24 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: 'index.exclude', default: ['**/node_modules/**', '**/.git/**', '**/build/**', '**/out/**'], check: isStringArray },
   { key: 'index.maxFiles', default: 5000, check: intInRange(1, 100000) },
   { key: 'index.maxFileSizeKB', default: 2048, check: intInRange(1, 65536) },
+  { key: 'ab.buildCommand', default: DEFAULT_BUILD_ARGV, check: argvArray },
+  { key: 'ab.runCommand', default: DEFAULT_RUN_ARGV, check: argvArray },
+  { key: 'ab.instructionsRunCommand', default: DEFAULT_INSTRUCTIONS_RUN_ARGV, check: argvArray },
+  { key: 'ab.binaries', default: DEFAULT_BINARIES, check: isStringArray },
+  { key: 'ab.metric', default: 'throughput', check: oneOf('throughput', 'wall', 'instructions', 'regex') },
+  { key: 'ab.regex', default: THROUGHPUT_PATTERN, check: isRegex },
+  { key: 'ab.unit', default: 'ops/s', check: oneOf('ops/s', 'K ops/s', 'M ops/s', 'G ops/s', 'ns', 'us', 'ms', 's', 'count') },
+  { key: 'ab.direction', default: 'higher', check: oneOf('higher', 'lower') },
+  { key: 'ab.marginPct', default: 0.5, check: numberInRange(0, 50) },
+  { key: 'ab.minPairs', default: 8, check: intInRange(1, 10000) },
+  { key: 'ab.maxPairs', default: 60, check: intInRange(1, 10000) },
+  { key: 'ab.warmup', default: 1, check: intInRange(0, 100) },
+  { key: 'ab.budgetSeconds', default: 120, check: numberInRange(1, 86400) },
+  { key: 'ab.buildTimeoutSeconds', default: 300, check: numberInRange(1, 86400) },
+  { key: 'ab.runTimeoutSeconds', default: 60, check: numberInRange(1, 86400) },
+  { key: 'ab.cvThresholdPct', default: 3, check: numberInRange(0.01, 100) },
+  { key: 'ab.cleanEnvPrefixes', default: [], check: isStringArray },
+  { key: 'ab.profiles', default: {}, check: envPresets },
 ];
 
 export const SETTINGS_SECTION = 'allocLens';

@@ -53,6 +53,23 @@ function pairsOf(cell: CellKey, samples: readonly Sample[]): Pair[] {
 
 const allEqual = (xs: readonly number[]) => xs.every((x) => x === xs[0]);
 
+/**
+ * Callgrind's Ir wobbles by a few dozen instructions between runs (environment size, ASLR),
+ * 1e-5 of the total: a variant whose values all lie within this relative spread is deterministic.
+ */
+export const DETERMINISTIC_SPREAD = 1e-4;
+
+const repeats = (xs: readonly number[]) => {
+  if (xs.length === 0) return false;
+  let lo = xs[0];
+  let hi = xs[0];
+  for (const x of xs) {
+    if (x < lo) lo = x;
+    if (x > hi) hi = x;
+  }
+  return hi - lo <= DETERMINISTIC_SPREAD * Math.abs(hi);
+};
+
 /** True when every variant repeated its value exactly in every cell (e.g. callgrind). */
 export function isDeterministic(samples: readonly Sample[]): boolean {
   const groups = new Map<string, number[]>();
@@ -61,7 +78,7 @@ export function isDeterministic(samples: readonly Sample[]): boolean {
     const k = `${s.variant}\u0000${s.profile}`;
     groups.set(k, [...(groups.get(k) ?? []), s.value]);
   }
-  return groups.size > 0 && [...groups.values()].every((g) => g.length >= 2 && allEqual(g));
+  return groups.size > 0 && [...groups.values()].every((g) => g.length >= 2 && repeats(g));
 }
 
 function seedFor(seed: number, index: number): number {
@@ -92,10 +109,10 @@ export function analyzeCell(cell: CellKey, index: number, samples: readonly Samp
   if (pairs.length === 0) return empty;
   const ratios = pairs.map((p) => p.logRatio);
   const deltaPct = pairedDeltaPct(ratios);
-  const deterministic = allEqual(aVals) && allEqual(bVals);
+  const deterministic = repeats(aVals) && repeats(bVals);
   let ci: [number, number];
   let se: number;
-  if (deterministic || allEqual(ratios)) {
+  if (allEqual(ratios)) {
     ci = [deltaPct, deltaPct];
     se = 0;
   } else {
@@ -124,14 +141,14 @@ export function analyzeCell(cell: CellKey, index: number, samples: readonly Samp
     samples: { a: aVals, b: bVals },
   };
   const needsTwo = deterministic ? 2 : MIN_PAIRS_FOR_VERDICT;
-  if (pairs.length < needsTwo || (deterministic && !allEqual(ratios)))
+  if (pairs.length < needsTwo)
     return {
       ...base,
       verdict: 'INCONCLUSIVE',
       reason: `Only ${pairs.length} pair(s): at least ${needsTwo} are needed before any verdict.`,
     };
   const v = decideVerdict({ deltaPct, ci, marginPct: config.marginPct, direction });
-  const reason = deterministic ? `${v.reason} The metric repeated exactly on both sides (deterministic).` : v.reason;
+  const reason = deterministic ? `${v.reason} The metric repeats on both sides (deterministic).` : v.reason;
   return { ...base, verdict: v.verdict, reason, improvementPct: v.improvementPct };
 }
 

@@ -1,7 +1,8 @@
 // Defaults that work on allocator/ out of the box, so "A/B this flag" is one click: build each
 // variant with make into its own out dir, run bench_random_mixed_quill for ~0.15 s, read
 // `Throughput = N ops/s`.
-import type { ExperimentConfig, MetricSpec } from './types';
+import type { AbSettings } from '../config';
+import type { ExperimentConfig, MetricSpec, MetricUnit } from './types';
 
 export type MetricKind = MetricSpec['kind'] | 'throughput';
 
@@ -41,8 +42,10 @@ export function defaultMetric(kind: MetricKind): MetricSpec {
 
 // ~0.15 s natively on the dev VM (58M ops/s); under callgrind (~50x slower) a smaller workload,
 // the one allocator/scripts/bench.py uses for its Ir table.
-const WORKLOAD = { cycles: '10000000', ws: '256', seed: '42' };
-const CALLGRIND_CYCLES = '200000';
+export const DEFAULT_BINARIES = ['${out}/bench_random_mixed_quill'];
+export const DEFAULT_BUILD_ARGV = ['make', '-C', '${folder}', '-j2', 'OUT=${out}', 'EXTRA_CFLAGS=${cflags}', '${out}/bench_random_mixed_quill'];
+export const DEFAULT_RUN_ARGV = ['${out}/bench_random_mixed_quill', '10000000', '256', '42'];
+export const DEFAULT_INSTRUCTIONS_RUN_ARGV = ['${out}/bench_random_mixed_quill', '200000', '256', '42'];
 
 export interface DefaultConfigOptions {
   /** Values of the flag for A and B (default 0 and 1). */
@@ -59,9 +62,8 @@ export function defaultExperimentConfig(folder: string, flag: string, options: D
   const b = options.b ?? '1';
   const metric = defaultMetric(options.metric ?? 'throughput');
   const makeDir = options.makeDir ?? '${folder}';
-  const binary = '${out}/bench_random_mixed_quill';
-  const cycles = metric.kind === 'instructions' ? CALLGRIND_CYCLES : WORKLOAD.cycles;
   const prefix = flagPrefix(flag);
+  const ir = metric.kind === 'instructions';
   return {
     name: experimentName(flag, a, b),
     folder,
@@ -71,9 +73,9 @@ export function defaultExperimentConfig(folder: string, flag: string, options: D
       { name: 'B', defines: { [flag]: b }, env: {} },
     ],
     profiles: [],
-    build: { argv: ['make', '-C', makeDir, '-j2', 'OUT=${out}', 'EXTRA_CFLAGS=${cflags}', binary] },
-    run: { argv: [binary, cycles, WORKLOAD.ws, WORKLOAD.seed] },
-    binaries: [binary],
+    build: { argv: DEFAULT_BUILD_ARGV.map((x) => (x === '${folder}' ? makeDir : x)) },
+    run: { argv: [...(ir ? DEFAULT_INSTRUCTIONS_RUN_ARGV : DEFAULT_RUN_ARGV)] },
+    binaries: [...DEFAULT_BINARIES],
     flagsFile: '${out}/.flags',
     compilerVersion: ['cc', '--version'],
     metric,
@@ -81,8 +83,8 @@ export function defaultExperimentConfig(folder: string, flag: string, options: D
     cleanEnvPrefixes: prefix ? [prefix] : [],
     warmup: 1,
     // callgrind is deterministic: two pairs show it (the runner stops when both sides repeat exactly)
-    minPairs: metric.kind === 'instructions' ? 2 : 8,
-    maxPairs: metric.kind === 'instructions' ? 5 : 60,
+    minPairs: ir ? 2 : 8,
+    maxPairs: ir ? 5 : 60,
     budgetMs: 120_000,
     buildTimeoutMs: 300_000,
     runTimeoutMs: 60_000,
@@ -91,5 +93,36 @@ export function defaultExperimentConfig(folder: string, flag: string, options: D
     cvThresholdPct: 3,
     bootstrapResamples: 2000,
     aa: false,
+  };
+}
+
+/** The settings-driven variant of defaultExperimentConfig (what the extension's "A/B this flag" uses). */
+export function experimentFromSettings(settings: AbSettings, folder: string, flag: string, options: DefaultConfigOptions = {}): ExperimentConfig {
+  const kind = options.metric ?? settings.metric;
+  const base = defaultExperimentConfig(folder, flag, { ...options, metric: kind });
+  const ir = kind === 'instructions';
+  const metric: MetricSpec =
+    kind === 'regex'
+      ? { kind: 'regex', pattern: settings.regex, unit: settings.unit as MetricUnit, direction: settings.direction, label: 'metric' }
+      : kind === 'throughput'
+        ? { ...defaultMetric('throughput'), pattern: settings.regex, unit: settings.unit as MetricUnit, direction: settings.direction } as MetricSpec
+        : defaultMetric(kind);
+  const prefixes = settings.cleanEnvPrefixes.length ? [...settings.cleanEnvPrefixes] : base.cleanEnvPrefixes;
+  return {
+    ...base,
+    build: { argv: settings.buildCommand.map((x) => (x === '${folder}' && options.makeDir ? options.makeDir : x)) },
+    run: { argv: [...(ir ? settings.instructionsRunCommand : settings.runCommand)] },
+    binaries: [...settings.binaries],
+    metric,
+    cleanEnvPrefixes: prefixes,
+    profiles: Object.entries(settings.profiles).map(([name, env]) => ({ name, env: { ...env } })),
+    warmup: settings.warmup,
+    minPairs: ir ? Math.min(settings.minPairs, base.minPairs) : settings.minPairs,
+    maxPairs: ir ? Math.min(settings.maxPairs, base.maxPairs) : settings.maxPairs,
+    budgetMs: settings.budgetSeconds * 1000,
+    buildTimeoutMs: settings.buildTimeoutSeconds * 1000,
+    runTimeoutMs: settings.runTimeoutSeconds * 1000,
+    marginPct: settings.marginPct,
+    cvThresholdPct: settings.cvThresholdPct,
   };
 }

@@ -7,6 +7,8 @@
 import { xoroshiro128plus, unsafeUniformIntDistribution, type RandomGenerator } from 'pure-rand';
 import type * as SimpleStatistics from 'simple-statistics' with { 'resolution-mode': 'import' };
 import type { VariantStats } from './types';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+import tQuantile = require('@stdlib/stats-base-dists-t-quantile');
 
 // simple-statistics ships ESM types over a CommonJS build: take its types, require its CJS build.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -141,15 +143,24 @@ export function mannWhitney(x: readonly number[], y: readonly number[]): MannWhi
   return { w, p: Math.min(1, 2 * Math.min(normalCdf(z), 1 - normalCdf(z))), method: 'normal' };
 }
 
-/** Δ% of B vs A from per-pair log ratios ln(B_i/A_i): (exp(median) - 1)·100. Pairing cancels drift. */
-export function pairedDeltaPct(logRatios: readonly number[]): number {
-  return (Math.exp(ss.median([...logRatios])) - 1) * 100;
+/** Share trimmed from each end for the Δ% estimator (10%: robust to a stray slow run, ~95% as efficient as the mean). */
+export const TRIM = 0.1;
+
+/** Trimmed mean of an ascending-sorted array. */
+function trimmedMeanSorted(sorted: ArrayLike<number>, trim = TRIM): number {
+  const n = sorted.length;
+  const k = Math.floor(n * trim);
+  let sum = 0;
+  for (let i = k; i < n - k; i++) sum += sorted[i];
+  return sum / (n - 2 * k);
 }
 
-function medianOfTyped(a: Float64Array): number {
-  a.sort();
-  const h = a.length >> 1;
-  return a.length % 2 ? a[h] : (a[h - 1] + a[h]) / 2;
+/**
+ * Δ% of B vs A from per-pair log ratios ln(B_i/A_i): (exp(10%-trimmed mean) - 1)·100. Pairing
+ * cancels drift; the log makes A→B and B→A symmetric; trimming keeps one stray run from deciding.
+ */
+export function pairedDeltaPct(logRatios: readonly number[]): number {
+  return (Math.exp(trimmedMeanSorted([...logRatios].sort((a, b) => a - b))) - 1) * 100;
 }
 
 export interface BootstrapCi {
@@ -160,26 +171,34 @@ export interface BootstrapCi {
 }
 
 /**
- * Percentile bootstrap CI of the paired Δ%: resample the pairs with replacement, `resamples`
- * times, with a generator seeded by `seed` (the same seed gives the same CI).
+ * Bootstrap CI of the paired Δ%: the pairs are resampled with replacement `resamples` times
+ * (seeded: the same seed gives the same CI); the spread of the resampled estimator is the
+ * standard error, and the interval is estimate ± t(n-1)·SE in log space (the bootstrap-SE t
+ * interval, Efron & Tibshirani, "An Introduction to the Bootstrap", 1993, ch. 6 and 12). Unlike
+ * percentile intervals it does not shrink to the range of the data in small samples, which made
+ * early stopping say GO on A/A far too often in the simulations.
  */
 export function bootstrapDeltaCi(logRatios: readonly number[], seed: number, resamples: number, level = 0.95): BootstrapCi {
   const n = logRatios.length;
   if (n === 0) return { lo: NaN, hi: NaN, se: NaN };
+  const sorted = [...logRatios].sort((a, b) => a - b);
+  const est = trimmedMeanSorted(sorted);
+  if (n < 2) return { lo: NaN, hi: NaN, se: NaN };
   const rng = new Rng(seed);
-  const stats = new Float64Array(resamples);
   const buf = new Float64Array(n);
+  let sum = 0;
+  let sumSq = 0;
   for (let r = 0; r < resamples; r++) {
     for (let i = 0; i < n; i++) buf[i] = logRatios[rng.int(n)];
-    stats[r] = (Math.exp(medianOfTyped(buf)) - 1) * 100;
+    const t = trimmedMeanSorted(buf.sort());
+    sum += t;
+    sumSq += t * t;
   }
-  const sorted = [...stats].sort((a, b) => a - b);
-  const alpha = (1 - level) / 2;
-  return {
-    lo: ss.quantileSorted(sorted, alpha),
-    hi: ss.quantileSorted(sorted, 1 - alpha),
-    se: n > 1 ? ss.sampleStandardDeviation(sorted) : 0,
-  };
+  const mean = sum / resamples;
+  const seLog = Math.sqrt(Math.max(0, (sumSq - resamples * mean * mean) / (resamples - 1)));
+  const half = tQuantile(1 - (1 - level) / 2, n - 1) * seLog;
+  const toPct = (x: number) => (Math.exp(x) - 1) * 100;
+  return { lo: toPct(est - half), hi: toPct(est + half), se: seLog * 100 * Math.exp(est) };
 }
 
 /**

@@ -28,19 +28,20 @@ export function decideVerdict({ deltaPct, ci, marginPct, direction }: VerdictInp
   const improvementPct = sign * deltaPct;
   const improvementCi: [number, number] = sign > 0 ? [ci[0], ci[1]] : [-ci[1], -ci[0]];
   const [lo, hi] = improvementCi;
-  const ciText = `95% CI [${fmt(lo)}, ${fmt(hi)}]`;
   const m = marginPct;
+  const better = direction === 'higher' ? 'higher' : 'lower';
+  const measured = `Δ ${fmt(deltaPct)}, 95% CI [${fmt(ci[0])}, ${fmt(ci[1])}] (${better} is better)`;
   if (lo > 0 && improvementPct >= m)
-    return { verdict: 'GO', improvementPct, improvementCi, reason: `B is better by ${fmt(improvementPct)}, ${ciText} lies above 0, and the gain reaches the ±${m}% margin.` };
+    return { verdict: 'GO', improvementPct, improvementCi, reason: `B is better: ${measured}; the CI is clear of 0 and the gain reaches the ${m}% margin.` };
   if (hi < 0 && improvementPct <= -m)
-    return { verdict: 'NO-GO', improvementPct, improvementCi, reason: `B is worse by ${fmt(improvementPct)}, ${ciText} lies below 0, and the loss reaches the ±${m}% margin.` };
+    return { verdict: 'NO-GO', improvementPct, improvementCi, reason: `B is worse: ${measured}; the CI is clear of 0 and the loss reaches the ${m}% margin.` };
   if (lo >= -m && hi <= m)
-    return { verdict: 'NEUTRAL', improvementPct, improvementCi, reason: `The whole ${ciText} lies inside ±${m}%: any real effect is smaller than the margin.` };
+    return { verdict: 'NEUTRAL', improvementPct, improvementCi, reason: `No effect worth having: ${measured} lies wholly inside ±${m}%.` };
   return {
     verdict: 'INCONCLUSIVE',
     improvementPct,
     improvementCi,
-    reason: `${ciText} is neither clear of 0 by the ±${m}% margin nor inside it: more pairs (or less noise) are needed.`,
+    reason: `Not settled: ${measured} is neither clear of 0 by the ${m}% margin nor inside ±${m}%; more pairs or less noise are needed.`,
   };
 }
 
