@@ -1,26 +1,15 @@
 // Messages between the A/B results page (media/ab) and the extension host
 // (src/panels/abPanel.ts). Both sides import these types; nothing else crosses.
-import type { Temperature } from '../core/analysis/report';
-import type { ExperimentEvent, ExperimentResult, Verdict } from '../core/ab/types';
+import type { compoundedTotals, HistoryEntry } from '../core/ab/results';
+import type { ExperimentEvent, ExperimentResult } from '../core/ab/types';
 
 export type { ExperimentEvent, ExperimentResult, CellResult, Sample, Warning, Verdict } from '../core/ab/types';
+export type { HistoryEntry } from '../core/ab/results';
 
-/** One line of the cumulative table of the seeds: phase or name, flag, path, Δ%, verdict, date. */
-export interface HistoryRow {
-  id: string;
-  phase: string | null;
-  name: string;
-  flag: string | null;
-  temperature: Temperature | null;
-  deltaPct: number | null;
-  verdict: Verdict;
-  date: string;
-}
-
+/** The folder's cumulative table (the seeds' phases) and its compounded total per metric. */
 export interface HistoryTable {
-  rows: HistoryRow[];
-  /** The GO rows' improvements compounded: (Π (1 + Δᵢ/100) − 1)·100. */
-  compoundedPct: number | null;
+  entries: HistoryEntry[];
+  totals: ReturnType<typeof compoundedTotals>;
 }
 
 export type ExportFormat = 'markdown' | 'csv';

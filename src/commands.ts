@@ -1,6 +1,8 @@
 import * as vscode from 'vscode';
+import { exportReport, rerunLast, runForFlag, runFull, showResults } from './ab/abCommands';
 import type { Ctx } from './ctx';
 import { OverviewPanel } from './panels/overviewPanel';
+import { explainUntrusted } from './trust';
 
 interface CommandSpec {
   run(ctx: Ctx, ...args: unknown[]): unknown;
@@ -16,6 +18,11 @@ const COMMANDS: Record<string, CommandSpec> = {
   'allocLens.restartServer': { run: (ctx) => ctx.restart() },
   'allocLens.showLog': { run: (ctx) => ctx.log.show() },
   'allocLens.showOverview': { run: (ctx) => void OverviewPanel.createOrShow(ctx) },
+  'allocLens.abRunForFlag': { run: (ctx, arg) => runForFlag(ctx, arg as Parameters<typeof runForFlag>[1]), requiresTrust: true },
+  'allocLens.abRun': { run: (ctx, arg) => runFull(ctx, arg as Parameters<typeof runFull>[1]), requiresTrust: true },
+  'allocLens.abRerun': { run: (ctx) => rerunLast(ctx), requiresTrust: true },
+  'allocLens.abShowResults': { run: (ctx, arg) => showResults(ctx, arg as Parameters<typeof showResults>[1]) },
+  'allocLens.abExport': { run: (ctx, arg) => exportReport(ctx, arg as Parameters<typeof exportReport>[1]) },
 };
 
 export function registerCommands(ctx: Ctx): void {
@@ -23,9 +30,7 @@ export function registerCommands(ctx: Ctx): void {
     ctx.extCtx.subscriptions.push(
       vscode.commands.registerCommand(id, async (...args: unknown[]) => {
         if (spec.requiresTrust && !vscode.workspace.isTrusted) {
-          void vscode.window.showWarningMessage(
-            'Alloc Lens does not run builds or benchmarks in a restricted workspace. Trust this folder to enable it.',
-          );
+          void explainUntrusted();
           return;
         }
         try {

@@ -7,7 +7,8 @@ import {
   type LanguageClientOptions,
   type ServerOptions,
 } from 'vscode-languageclient/node';
-import { IndexStateNotification, WorkspaceSummaryRequest, ReindexRequest, type IndexState, type IndexSummary } from '../protocol/lsp';
+import { AuditRequest, IndexStateNotification, WorkspaceSummaryRequest, ReindexRequest, type AuditReport, type IndexState, type IndexSummary } from '../protocol/lsp';
+import { AbService } from './ab/abService';
 import { readSettings } from './config';
 import { StatusBar } from './statusBar';
 
@@ -19,6 +20,8 @@ import { StatusBar } from './statusBar';
 export class Ctx {
   readonly log: vscode.LogOutputChannel;
   readonly statusBar: StatusBar;
+  /** A/B experiments: one at a time per folder, for the commands, tasks and results panel. */
+  readonly ab: AbService;
   private client?: LanguageClient;
   private clientSubscriptions: vscode.Disposable[] = [];
   private lastIndex?: IndexState;
@@ -29,7 +32,8 @@ export class Ctx {
   constructor(readonly extCtx: vscode.ExtensionContext) {
     this.log = vscode.window.createOutputChannel('Alloc Lens', { log: true });
     this.statusBar = new StatusBar();
-    extCtx.subscriptions.push(this.log, this.statusBar, this.indexChanged);
+    this.ab = new AbService(this);
+    extCtx.subscriptions.push(this.log, this.statusBar, this.indexChanged, this.ab);
     extCtx.subscriptions.push(
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('allocLens.server.enable')) void this.restart();
@@ -124,6 +128,11 @@ export class Ctx {
 
   async reindex(): Promise<IndexSummary> {
     return this.requireClient().sendRequest(ReindexRequest.type);
+  }
+
+  /** The analysis of a workspace folder (its URI), with the flags the A/B commands offer. */
+  async audit(folder?: string): Promise<AuditReport> {
+    return this.requireClient().sendRequest(AuditRequest.type, { folder });
   }
 
   private requireClient(): LanguageClient {

@@ -1,7 +1,9 @@
 import * as vscode from 'vscode';
 import type { IndexSummary } from '../protocol/lsp';
+import { AbTaskProvider } from './ab/abTasks';
 import { registerCommands } from './commands';
 import { Ctx } from './ctx';
+import { AbPanel } from './panels/abPanel';
 import { OverviewPanel } from './panels/overviewPanel';
 
 /** What `activate` returns: used by the test runners to ask the running extension directly. */
@@ -16,7 +18,7 @@ export async function activate(extCtx: vscode.ExtensionContext): Promise<AllocLe
   ctx = new Ctx(extCtx);
   const c = ctx;
   registerCommands(c);
-  extCtx.subscriptions.push(OverviewPanel.registerSerializer(c));
+  extCtx.subscriptions.push(OverviewPanel.registerSerializer(c), AbPanel.registerSerializer(c), AbTaskProvider.register(c));
   await vscode.commands.executeCommand('setContext', 'allocLens.active', true);
   c.log.info(`Alloc Lens ${extCtx.extension.packageJSON.version as string} activated (workspace trusted: ${vscode.workspace.isTrusted})`);
   await c.start();

@@ -44,6 +44,19 @@ function readPalette(): Palette {
   };
 }
 
+/** Any CSS colour (`#rgb`, `rgb()`, names) with the given alpha, via the canvas' own parser. */
+function withAlpha(color: string, alpha: number): string {
+  const ctx = document.createElement('canvas').getContext('2d');
+  if (!ctx) return color;
+  ctx.fillStyle = '#000';
+  ctx.fillStyle = color;
+  const norm = ctx.fillStyle; // '#rrggbb' or 'rgba(r, g, b, a)'
+  const hex = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(norm);
+  if (hex) return `rgba(${parseInt(hex[1], 16)}, ${parseInt(hex[2], 16)}, ${parseInt(hex[3], 16)}, ${alpha})`;
+  const rgba = /^rgba?\(([^,]+),([^,]+),([^,)]+)/.exec(norm);
+  return rgba ? `rgba(${rgba[1].trim()}, ${rgba[2].trim()}, ${rgba[3].trim()}, ${alpha})` : color;
+}
+
 let palette = readPalette();
 const charts = new Set<Chart>();
 
@@ -73,7 +86,7 @@ function recolour(chart: Chart): void {
     const role = (ds as { role?: keyof Palette }).role;
     if (!role) continue;
     ds.borderColor = palette[role];
-    ds.backgroundColor = role === 'a' || role === 'b' ? `${palette[role]}99` : palette[role];
+    ds.backgroundColor = role === 'a' || role === 'b' ? withAlpha(palette[role], 0.6) : palette[role];
   }
   for (const scale of Object.values(chart.options.scales ?? {})) {
     if (!scale) continue;
@@ -116,7 +129,7 @@ export function runChart(canvas: HTMLCanvasElement, s: RunSeries): Chart {
     role,
     data: seriesData(values),
     borderColor: palette[role],
-    backgroundColor: `${palette[role]}99`,
+    backgroundColor: withAlpha(palette[role], 0.6),
     borderWidth: 1.5,
     pointRadius: 2.5,
     tension: 0,
@@ -179,7 +192,7 @@ export function distributionChart(canvas: HTMLCanvasElement, s: RunSeries): Char
     role,
     data,
     borderColor: palette[role],
-    backgroundColor: `${palette[role]}99`,
+    backgroundColor: withAlpha(palette[role], 0.6),
     borderWidth: 1,
   });
   return track(
@@ -236,7 +249,7 @@ const marginBand: Plugin<'bar'> = {
     const area = chart.chartArea;
     const ctx = chart.ctx;
     ctx.save();
-    ctx.fillStyle = `${palette.band}26`;
+    ctx.fillStyle = withAlpha(palette.band, 0.15);
     const left = x.getPixelForValue(-margin);
     ctx.fillRect(left, area.top, x.getPixelForValue(margin) - left, area.bottom - area.top);
     ctx.strokeStyle = palette.fg;
@@ -274,7 +287,7 @@ export function deltaChart(canvas: HTMLCanvasElement, rows: DeltaRow[], margin: 
           {
             label: '95% CI of Δ%',
             data: rows.map((r) => r.ci),
-            backgroundColor: rows.map((r) => `${verdictColour(r.verdict)}66`),
+            backgroundColor: rows.map((r) => withAlpha(verdictColour(r.verdict), 0.4)),
             borderColor: rows.map((r) => verdictColour(r.verdict)),
             borderWidth: 1,
             borderSkipped: false,

@@ -133,14 +133,14 @@ function badge(verdict: string, extra?: string): HTMLElement {
   return el('span', { className: cls, text: extra ? `${verdict} · ${extra}` : verdict, attrs: { 'data-verdict': verdict, role: 'status' } });
 }
 
-function table(headers: string[], rows: (string | Node)[][], attrs: Record<string, string> = {}, footer?: (string | Node)[]): HTMLElement {
+function table(headers: string[], rows: (string | Node)[][], attrs: Record<string, string> = {}, footer: (string | Node)[][] = []): HTMLElement {
   const row = (cells: (string | Node)[], rowAttrs: Record<string, string> = {}) =>
     el('vscode-table-row', { attrs: rowAttrs }, ...cells.map((c) => (typeof c === 'string' ? el('vscode-table-cell', { text: c }) : el('vscode-table-cell', {}, c))));
   return el(
     'vscode-table',
     { attrs: { 'zebra': '', 'bordered-columns': '', ...attrs } },
     el('vscode-table-header', { attrs: { slot: 'header' } }, ...headers.map((h) => el('vscode-table-header-cell', { text: h }))),
-    el('vscode-table-body', { attrs: { slot: 'body' } }, ...rows.map((r) => row(r)), ...(footer ? [row(footer, { 'data-total': '' })] : [])),
+    el('vscode-table-body', { attrs: { slot: 'body' } }, ...rows.map((r) => row(r)), ...footer.map((r) => row(r, { 'data-total': '' }))),
   );
 }
 
@@ -159,20 +159,23 @@ function warningList(warnings: Warning[]): HTMLElement | string {
 }
 
 function historySection(h: HistoryTable | undefined): HTMLElement | string {
-  if (!h || h.rows.length === 0) return '';
-  const rows = h.rows.map((r) => [r.phase ?? r.name, r.flag ?? '–', r.temperature ?? '–', pct(r.deltaPct), badge(r.verdict), r.date.slice(0, 10)]);
+  if (!h || h.entries.length === 0) return '';
+  const rows = h.entries.map((e) => [
+    e.phase ?? e.name,
+    e.flag ?? '–',
+    e.temperature ?? '–',
+    e.change,
+    e.metric,
+    pct(e.deltaPct),
+    badge(e.verdict, e.status === 'completed' ? undefined : e.status),
+    e.date.slice(0, 10),
+  ]);
+  const totals = h.totals.map((t) => ['Compounded total', '', '', `${t.counted} kept change(s)`, t.metric, pct(t.totalPct), '', '']);
   return el(
     'section',
     { attrs: { id: 'history' } },
     el('h2', { text: 'History' }),
-    table(['Phase / name', 'Flag', 'Path', 'Δ%', 'Verdict', 'Date'], rows, { columns: '["26%","30%","10%","10%","14%","10%"]' }, [
-      'Compounded total',
-      '',
-      '',
-      pct(h.compoundedPct),
-      '',
-      `${h.rows.length} runs`,
-    ]),
+    table(['Phase / name', 'Flag', 'Path', 'Change', 'Metric', 'Δ%', 'Verdict', 'Date'], rows, { columns: '["14%","20%","6%","24%","9%","8%","11%","8%"]' }, totals),
   );
 }
 

@@ -1,7 +1,8 @@
 import * as assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { defaultExperimentConfig } from '../../core/ab/defaults';
-import type { CellResult, ExperimentConfig, ExperimentResult, Sample, VariantStats } from '../../core/ab/types';
+import { compoundedTotals, type HistoryEntry } from '../../core/ab/results';
+import type { CellResult, ExperimentConfig, ExperimentResult, Sample, VariantStats, Verdict } from '../../core/ab/types';
 import type { AbPageState, HistoryTable, HostToPage, PageToHost } from '../../protocol/ab';
 import { launchChromium } from '../support/browser';
 import { openWebviewPage, type WebviewPage } from '../support/webviewPage';
@@ -88,14 +89,36 @@ function result(over: Partial<ExperimentResult> = {}): ExperimentResult {
   };
 }
 
-const history: HistoryTable = {
-  rows: [
-    { id: 'p24', phase: 'Phase 24', name: 'class stats', flag: 'QUILL_CLASS_STATS_COMPILED', temperature: 'hot', deltaPct: 0.93, verdict: 'GO', date: '2026-11-20T10:00:00Z' },
-    { id: 'p25', phase: 'Phase 25', name: 'free stats', flag: 'QUILL_FREE_STATS_COMPILED', temperature: 'hot', deltaPct: 1.07, verdict: 'GO', date: '2026-11-21T10:00:00Z' },
-    { id: 'p26', phase: 'Phase 26', name: 'diagnostics', flag: 'QUILL_DIAG_COMPILED', temperature: 'cold', deltaPct: -0.33, verdict: 'NEUTRAL', date: '2026-11-21T12:00:00Z' },
-  ],
-  compoundedPct: 2.01,
-};
+function entry(phase: string, flag: string, temperature: 'hot' | 'cold', deltaPct: number, verdict: Verdict, date: string): HistoryEntry {
+  return {
+    id: phase,
+    date,
+    phase,
+    name: `${flag}-1-vs-0`,
+    flag,
+    temperature,
+    variant: 'B',
+    baseline: 'A',
+    change: `${flag}=1 → ${flag}=0`,
+    profile: 'default',
+    metric: 'throughput',
+    metricKind: 'regex',
+    deltaPct,
+    improvementPct: deltaPct,
+    ci: [deltaPct - 0.3, deltaPct + 0.3],
+    verdict,
+    pairs: 30,
+    status: 'completed',
+  };
+}
+
+// The seeds' cumulative table (Phase 24-26).
+const entries = [
+  entry('Phase 24', 'QUILL_CLASS_STATS_COMPILED', 'hot', 0.93, 'GO', '2026-11-20T10:00:00Z'),
+  entry('Phase 25', 'QUILL_FREE_STATS_COMPILED', 'hot', 1.07, 'GO', '2026-11-21T10:00:00Z'),
+  entry('Phase 26', 'QUILL_DIAG_COMPILED', 'cold', -0.33, 'NEUTRAL', '2026-11-21T12:00:00Z'),
+];
+const history: HistoryTable = { entries, totals: compoundedTotals(entries) };
 
 describe('A/B results webview page (Chromium)', () => {
   let browser: Browser;
@@ -148,7 +171,8 @@ describe('A/B results webview page (Chromium)', () => {
     const rows = page.locator('#history vscode-table-row');
     assert.equal(await rows.count(), 4);
     assert.match((await rows.nth(0).textContent()) ?? '', /Phase 24.*QUILL_CLASS_STATS_COMPILED.*hot.*\+0\.93%.*GO/);
-    assert.match((await rows.nth(3).textContent()) ?? '', /Compounded total.*\+2\.01%/);
+    // (1.0093 · 1.0107 − 1) · 100: the two GO phases compound, NEUTRAL keeps nothing.
+    assert.match((await rows.nth(3).textContent()) ?? '', /Compounded total.*2 kept change\(s\).*throughput.*\+2\.01%/);
     // The charts drew something: Chart.js sized the canvases to their boxes.
     const drawn = await page.locator('canvas').evaluateAll((cs) => cs.map((c) => (c as HTMLCanvasElement).width > 0 && (c as HTMLCanvasElement).height > 0));
     assert.deepEqual(drawn, [true, true, true]);
