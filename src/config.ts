@@ -9,7 +9,10 @@ export function readSettings(scope?: vscode.ConfigurationScope): ResolvedSetting
     const parts = spec.key.split('.');
     let cur = raw;
     for (const p of parts.slice(0, -1)) cur = (cur[p] ??= {}) as Record<string, unknown>;
-    cur[parts[parts.length - 1]] = cfg.get(spec.key);
+    // Object values come back as read-only proxies that structuredClone (in resolveSettings)
+    // refuses: hand core plain JSON.
+    const value = cfg.get(spec.key);
+    cur[parts[parts.length - 1]] = value === undefined ? undefined : JSON.parse(JSON.stringify(value));
   }
   return resolveSettings(raw);
 }
