@@ -58,13 +58,13 @@ const USER_SETTINGS = {
   'workbench.secondarySideBar.defaultVisibility': 'hidden',
 };
 
-/** Installs `vsix` into a fresh profile and serves `folder` on a free loopback port. */
-export async function startCodeServer(install: CodeServerInstall, vsix: string, folder: string): Promise<RunningCodeServer> {
+/** Installs `vsix` into a fresh profile and serves `folder` on a free loopback port; `settings` add to the user settings. */
+export async function startCodeServer(install: CodeServerInstall, vsix: string, folder: string, settings: Record<string, unknown> = {}): Promise<RunningCodeServer> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'alloc-lens-e2e-'));
   const userData = path.join(dataDir, 'user-data');
   const extensions = path.join(dataDir, 'extensions');
   mkdirSync(path.join(userData, 'User'), { recursive: true });
-  writeFileSync(path.join(userData, 'User', 'settings.json'), JSON.stringify(USER_SETTINGS, null, 2));
+  writeFileSync(path.join(userData, 'User', 'settings.json'), JSON.stringify({ ...USER_SETTINGS, ...settings }, null, 2));
   const common = ['--user-data-dir', userData, '--extensions-dir', extensions, '--disable-telemetry', '--disable-update-check'];
 
   const installed = spawnSync(install.node24, [install.entry, ...common, '--install-extension', vsix], { encoding: 'utf8' });
