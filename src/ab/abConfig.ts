@@ -1,5 +1,5 @@
 import { experimentFromSettings, experimentName, isCIdentifier, type MetricKind } from '../../core/ab/defaults';
-import type { ExperimentConfig } from '../../core/ab/types';
+import type { ExperimentConfig, ExperimentResult } from '../../core/ab/types';
 import type { Temperature } from '../../core/analysis/report';
 import type { AbSettings } from '../../core/config';
 
@@ -75,4 +75,23 @@ export function buildExperiment(folder: string, req: AbRequest, settings: AbSett
   if (req.temperature) config.pathTemperature = req.temperature;
   if (req.phase) config.phase = req.phase;
   return config;
+}
+
+/** The exit statuses of `alloc-lens ab` (cli/ab.ts; not imported: it would bundle the CLI into the extension). */
+export const EXIT = { ok: 0, failure: 1, usage: 2, nogo: 3, cancelled: 130 } as const;
+
+/** A task's exit status, as `alloc-lens ab` would exit on the same result, so tasks chain like scripts. */
+export function exitCodeOf(result: ExperimentResult, opts: { failOn?: 'nogo'; unsaved?: boolean } = {}): number {
+  if (result.status === 'failed') return result.error?.phase === 'build' || result.error?.phase === 'config' ? EXIT.usage : EXIT.failure;
+  if (result.status === 'cancelled') return EXIT.cancelled;
+  if (opts.unsaved) return EXIT.failure;
+  if (opts.failOn === 'nogo' && result.cells.some((c) => c.verdict === 'NO-GO')) return EXIT.nogo;
+  return EXIT.ok;
+}
+
+/** `A/B QUILL_X (0 vs 1) · PROFILE · instructions`, or the change for a flag-less request. */
+export function taskName(def: AbRequest): string {
+  if (def.flag) return `A/B ${def.flag} (${def.a ?? 0} vs ${def.b ?? 1})${def.profile ? ` · ${def.profile}` : ''}${def.metric && def.metric !== 'throughput' ? ` · ${def.metric}` : ''}`;
+  const change = [...Object.entries(def.defines ?? {}), ...Object.entries(def.env ?? {})].map(([k, v]) => `${k}=${v}`).join(' ');
+  return `A/B ${change || 'experiment'}`;
 }

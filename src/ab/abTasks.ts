@@ -3,10 +3,10 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { readHistory } from '../../core/ab/results';
-import type { ExperimentEvent, ExperimentResult } from '../../core/ab/types';
+import type { ExperimentEvent } from '../../core/ab/types';
 import { nodeAbFileSystem } from '../../core/host/abHost';
 import type { Ctx } from '../ctx';
-import { AbRequestError, buildExperiment, type AbRequest } from './abConfig';
+import { AbRequestError, buildExperiment, EXIT, exitCodeOf, taskName, type AbRequest } from './abConfig';
 import { abSettings } from './abSettings';
 import { statsLine, verdictLine, verdictTable } from './abText';
 import { explainUntrusted } from '../trust';
@@ -15,24 +15,6 @@ export const AB_TASK_TYPE = 'allocLens.ab';
 
 export interface AbTaskDefinition extends vscode.TaskDefinition, AbRequest {
   type: typeof AB_TASK_TYPE;
-}
-
-/** The exit statuses of `alloc-lens ab` (cli/ab.ts; not imported: it would bundle the CLI into the extension). */
-const EXIT = { ok: 0, failure: 1, usage: 2, nogo: 3, cancelled: 130 } as const;
-
-/** The CLI's exit statuses (`alloc-lens ab`, cli/ab.ts EXIT), so tasks chain the same way scripts do. */
-export function exitCodeOf(result: ExperimentResult, opts: { failOn?: 'nogo'; unsaved?: boolean } = {}): number {
-  if (result.status === 'failed') return result.error?.phase === 'build' || result.error?.phase === 'config' ? EXIT.usage : EXIT.failure;
-  if (result.status === 'cancelled') return EXIT.cancelled;
-  if (opts.unsaved) return EXIT.failure;
-  if (opts.failOn === 'nogo' && result.cells.some((c) => c.verdict === 'NO-GO')) return EXIT.nogo;
-  return EXIT.ok;
-}
-
-export function taskName(def: AbRequest): string {
-  if (def.flag) return `A/B ${def.flag} (${def.a ?? 0} vs ${def.b ?? 1})${def.profile ? ` · ${def.profile}` : ''}${def.metric && def.metric !== 'throughput' ? ` · ${def.metric}` : ''}`;
-  const change = [...Object.entries(def.defines ?? {}), ...Object.entries(def.env ?? {})].map(([k, v]) => `${k}=${v}`).join(' ');
-  return `A/B ${change || 'experiment'}`;
 }
 
 const CSI = '\x1b[';
