@@ -117,6 +117,9 @@ describe('end to end: A/B experiments in code-server on a copy of allocator/', f
     await panel.locator('#history vscode-table-row', { hasText: FLAG }).first().waitFor();
 
     await page.keyboard.press('Escape'); // the verdict notification
+    await runCommand(page, 'View: Close Primary Side Bar'); // room for the panel in the screenshot
+    await page.locator('.part.sidebar').waitFor({ state: 'hidden' });
+    await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
     mkdirSync(SHOTS, { recursive: true });
     await page.screenshot({ path: path.join(SHOTS, 'ab.png') });
   });
