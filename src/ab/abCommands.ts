@@ -132,6 +132,22 @@ function parseAssignments(text: string): Record<string, string> | string {
   return out;
 }
 
+/** Asks for `NAME=VALUE ...`; undefined when dismissed. */
+async function askAssignments(title: string, prompt: string, placeHolder: string): Promise<Record<string, string> | undefined> {
+  const text = await vscode.window.showInputBox({
+    title,
+    prompt,
+    placeHolder,
+    validateInput: (v) => {
+      const r = parseAssignments(v);
+      return typeof r === 'string' ? r : undefined;
+    },
+  });
+  if (text === undefined) return undefined;
+  const parsed = parseAssignments(text);
+  return typeof parsed === 'string' ? undefined : parsed;
+}
+
 /** "Run A/B…": a JSON experiment file (a full ExperimentConfig or an allocLens.ab task definition), or a few questions. */
 export async function runFull(ctx: Ctx, arg?: { folder?: string }): Promise<ExperimentResult | undefined> {
   const folder = await pickFolder(arg?.folder);
@@ -157,26 +173,10 @@ export async function runFull(ctx: Ctx, arg?: { folder?: string }): Promise<Expe
     const config = isFullConfig(data) ? { ...data, folder: path.resolve(folder, data.folder ?? '.') } : buildExperiment(folder, data as AbRequest, settings);
     return runWithProgress(ctx, config);
   }
-  const defText = await vscode.window.showInputBox({
-    title: 'A/B: -D defines of variant B',
-    prompt: 'Space-separated NAME=VALUE (empty for none). A builds with the defaults.',
-    placeHolder: 'QUILL_FREE_STATS_COMPILED=1',
-    validateInput: (v) => {
-      const r = parseAssignments(v);
-      return typeof r === 'string' ? r : undefined;
-    },
-  });
-  if (defText === undefined) return undefined;
-  const envText = await vscode.window.showInputBox({
-    title: 'A/B: ENV of variant B',
-    prompt: 'Space-separated NAME=VALUE (empty for none), applied to B\'s runs only.',
-    placeHolder: 'QUILL_RING_ENABLED=1',
-    validateInput: (v) => {
-      const r = parseAssignments(v);
-      return typeof r === 'string' ? r : undefined;
-    },
-  });
-  if (envText === undefined) return undefined;
+  const defines = await askAssignments('A/B: -D defines of variant B', 'Space-separated NAME=VALUE (empty for none). A builds with the defaults.', 'QUILL_FREE_STATS_COMPILED=1');
+  if (!defines) return undefined;
+  const env = await askAssignments('A/B: ENV of variant B', "Space-separated NAME=VALUE (empty for none), applied to B's runs only.", 'QUILL_RING_ENABLED=1');
+  if (!env) return undefined;
   const metric = await vscode.window.showQuickPick(
     [
       { label: 'throughput', description: 'the benchmark\'s ops/s (higher is better)' },
@@ -189,8 +189,8 @@ export async function runFull(ctx: Ctx, arg?: { folder?: string }): Promise<Expe
   const profiles = await pickProfiles(Object.keys(settings.profiles));
   if (!profiles) return undefined;
   const req: AbRequest = {
-    defines: parseAssignments(defText) as Record<string, string>,
-    env: parseAssignments(envText) as Record<string, string>,
+    defines,
+    env,
     metric: metric.label as AbRequest['metric'],
     profiles,
   };

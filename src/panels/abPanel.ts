@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import type { AbPageState, HostToPage, PageToHost } from '../../protocol/ab';
 import type { Ctx } from '../ctx';
-import { renderWebviewHtml } from './html';
+import { PAGES } from './html';
+import { loadPage, webviewOptions } from './webviewShell';
 
 /**
  * "Alloc Lens: A/B Results": the experiment running in a folder, live, or its last result, and
@@ -24,7 +25,7 @@ export class AbPanel {
       }
       return existing;
     }
-    const panel = vscode.window.createWebviewPanel(AbPanel.viewType, 'A/B Results', { viewColumn: vscode.ViewColumn.Active, preserveFocus: true }, AbPanel.webviewOptions(ctx));
+    const panel = vscode.window.createWebviewPanel(AbPanel.viewType, 'A/B Results', { viewColumn: vscode.ViewColumn.Active, preserveFocus: true }, webviewOptions(ctx));
     AbPanel.current = new AbPanel(panel, ctx, folder);
     return AbPanel.current;
   }
@@ -32,20 +33,12 @@ export class AbPanel {
   static registerSerializer(ctx: Ctx): vscode.Disposable {
     return vscode.window.registerWebviewPanelSerializer(AbPanel.viewType, {
       deserializeWebviewPanel: async (panel, state: AbPageState | undefined) => {
-        panel.webview.options = AbPanel.webviewOptions(ctx);
+        panel.webview.options = webviewOptions(ctx);
         const folder = state?.result?.config.folder ?? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
         AbPanel.current?.dispose();
         AbPanel.current = new AbPanel(panel, ctx, folder);
       },
     });
-  }
-
-  private static webviewOptions(ctx: Ctx): vscode.WebviewPanelOptions & vscode.WebviewOptions {
-    return {
-      enableScripts: true,
-      retainContextWhenHidden: false,
-      localResourceRoots: [vscode.Uri.joinPath(ctx.extCtx.extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(ctx.extCtx.extensionUri, 'media')],
-    };
   }
 
   private constructor(
@@ -54,15 +47,7 @@ export class AbPanel {
     private folder: string,
   ) {
     const webview = panel.webview;
-    const asset = (...p: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(ctx.extCtx.extensionUri, ...p)).toString();
-    panel.iconPath = vscode.Uri.joinPath(ctx.extCtx.extensionUri, 'media', 'icon.png');
-    webview.html = renderWebviewHtml({
-      title: 'Alloc Lens A/B Results',
-      cspSource: webview.cspSource,
-      scriptUri: asset('dist', 'webview', 'ab.js'),
-      styleUris: [asset('media', 'ab', 'ab.css')],
-      codiconsUri: asset('dist', 'webview', 'codicon.css'),
-    });
+    loadPage(panel, ctx, PAGES.ab);
     this.disposables.push(
       panel.onDidDispose(() => this.dispose()),
       webview.onDidReceiveMessage((m: PageToHost) => this.onMessage(m)),

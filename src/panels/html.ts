@@ -13,6 +13,19 @@ export interface WebviewShell {
   nonce?: string;
 }
 
+export interface PageAssets {
+  title: string;
+  /** Paths relative to the extension root. */
+  script: string;
+  styles: string[];
+}
+
+/** The bundled pages: the panels load them and the webview tests serve exactly these. */
+export const PAGES = {
+  overview: { title: 'Alloc Lens Overview', script: 'dist/webview/overview.js', styles: ['media/common/base.css', 'media/overview/overview.css'] },
+  ab: { title: 'Alloc Lens A/B Results', script: 'dist/webview/ab.js', styles: ['media/common/base.css', 'media/ab/ab.css'] },
+} satisfies Record<string, PageAssets>;
+
 export function makeNonce(): string {
   return randomBytes(18).toString('base64url');
 }

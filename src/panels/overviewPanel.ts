@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import type { HostToPage, PageToHost } from '../../protocol/overview';
 import type { Ctx } from '../ctx';
-import { renderWebviewHtml } from './html';
+import { PAGES } from './html';
+import { loadPage, webviewOptions } from './webviewShell';
 
 /**
  * "Alloc Lens: Workspace Overview": what the server indexed, per file. One panel at a time;
@@ -21,7 +22,7 @@ export class OverviewPanel {
       OverviewPanel.viewType,
       'Alloc Lens Overview',
       vscode.ViewColumn.Active,
-      OverviewPanel.webviewOptions(ctx),
+      webviewOptions(ctx),
     );
     OverviewPanel.current = new OverviewPanel(panel, ctx);
     return OverviewPanel.current;
@@ -30,21 +31,10 @@ export class OverviewPanel {
   static registerSerializer(ctx: Ctx): vscode.Disposable {
     return vscode.window.registerWebviewPanelSerializer(OverviewPanel.viewType, {
       deserializeWebviewPanel: async (panel) => {
-        panel.webview.options = OverviewPanel.webviewOptions(ctx);
+        panel.webview.options = webviewOptions(ctx);
         OverviewPanel.current = new OverviewPanel(panel, ctx);
       },
     });
-  }
-
-  private static webviewOptions(ctx: Ctx): vscode.WebviewPanelOptions & vscode.WebviewOptions {
-    return {
-      enableScripts: true,
-      retainContextWhenHidden: false,
-      localResourceRoots: [
-        vscode.Uri.joinPath(ctx.extCtx.extensionUri, 'dist', 'webview'),
-        vscode.Uri.joinPath(ctx.extCtx.extensionUri, 'media'),
-      ],
-    };
   }
 
   private constructor(
@@ -52,15 +42,7 @@ export class OverviewPanel {
     private readonly ctx: Ctx,
   ) {
     const webview = panel.webview;
-    const asset = (...p: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(ctx.extCtx.extensionUri, ...p)).toString();
-    panel.iconPath = vscode.Uri.joinPath(ctx.extCtx.extensionUri, 'media', 'icon.png');
-    webview.html = renderWebviewHtml({
-      title: 'Alloc Lens Overview',
-      cspSource: webview.cspSource,
-      scriptUri: asset('dist', 'webview', 'overview.js'),
-      styleUris: [asset('media', 'overview', 'overview.css')],
-      codiconsUri: asset('dist', 'webview', 'codicon.css'),
-    });
+    loadPage(panel, ctx, PAGES.overview);
     this.disposables.push(
       panel.onDidDispose(() => this.dispose()),
       webview.onDidReceiveMessage((m: PageToHost) => this.onMessage(m)),

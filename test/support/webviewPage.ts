@@ -1,10 +1,12 @@
 // Serves one bundled webview page to Chromium as VS Code would: the same HTML shell and CSP
 // (src/panels/html.ts), from a fake origin through request interception, with a fake
 // acquireVsCodeApi injected before the page runs. State survives page.reload() (sessionStorage).
+import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { renderWebviewHtml } from '../../src/panels/html';
+import { renderWebviewHtml, type PageAssets } from '../../src/panels/html';
+import { launchChromium } from './browser';
 import { ROOT } from './paths';
 
 export const ORIGIN = 'https://alloc-lens.test';
@@ -19,7 +21,7 @@ export interface WebviewPage<In, Out> {
   post(message: In): Promise<void>;
 }
 
-export async function openWebviewPage<In, Out>(browser: Browser, opts: { title: string; script: string; styles: string[] }): Promise<WebviewPage<In, Out>> {
+export async function openWebviewPage<In, Out>(browser: Browser, opts: PageAssets): Promise<WebviewPage<In, Out>> {
   const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
   const problems: string[] = [];
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
@@ -68,4 +70,27 @@ export async function openWebviewPage<In, Out>(browser: Browser, opts: { title: 
     sent: () => page.evaluate(() => (window as unknown as { __sent: Out[] }).__sent),
     post: (m: In) => page.evaluate((msg) => window.postMessage(msg, '*'), m as unknown),
   };
+}
+
+/**
+ * Mocha hooks for a webview suite: one Chromium for the suite, a fresh page per test, and
+ * after each test no page errors, console errors or CSP violations. Returns the current page.
+ */
+export function useWebviewPage<In, Out>(assets: PageAssets): () => WebviewPage<In, Out> {
+  let browser: Browser | undefined;
+  let view: WebviewPage<In, Out> | undefined;
+  before(async () => {
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+  beforeEach(async () => {
+    view = await openWebviewPage<In, Out>(browser!, assets);
+  });
+  afterEach(async () => {
+    await view?.page.close();
+    assert.deepEqual(view?.problems, [], 'the page logged errors or CSP violations');
+  });
+  return () => view!;
 }

@@ -1,9 +1,9 @@
 import * as assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { IndexSummary } from '../../protocol/lsp';
 import type { HostToPage, PageToHost } from '../../protocol/overview';
-import { launchChromium } from '../support/browser';
-import { openWebviewPage, type WebviewPage } from '../support/webviewPage';
+import { PAGES } from '../../src/panels/html';
+import { useWebviewPage } from '../support/webviewPage';
 
 function summary(over: Partial<IndexSummary> = {}): IndexSummary {
   return {
@@ -26,29 +26,14 @@ function summary(over: Partial<IndexSummary> = {}): IndexSummary {
 }
 
 describe('overview webview page (Chromium)', () => {
-  let browser: Browser;
+  const view = useWebviewPage<HostToPage, PageToHost>(PAGES.overview);
   let page: Page;
-  let view: WebviewPage<HostToPage, PageToHost>;
-
-  before(async () => {
-    browser = await launchChromium();
-  });
-  after(async () => {
-    await browser?.close();
-  });
-
   beforeEach(async () => {
-    view = await openWebviewPage(browser, { title: 'Alloc Lens Overview', script: 'dist/webview/overview.js', styles: ['media/overview/overview.css'] });
-    page = view.page;
+    page = view().page;
   });
 
-  afterEach(async () => {
-    await page.close();
-    assert.deepEqual(view.problems, [], 'the page logged errors or CSP violations');
-  });
-
-  const sent = () => view.sent();
-  const post = (m: HostToPage) => view.post(m);
+  const sent = () => view().sent();
+  const post = (m: HostToPage) => view().post(m);
 
   it('asks the host for data once it is loaded, and waits for it', async () => {
     await page.waitForFunction(() => (window as unknown as { __sent: unknown[] }).__sent.length > 0);

@@ -1,11 +1,11 @@
 import * as assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { defaultExperimentConfig } from '../../core/ab/defaults';
 import { compoundedTotals, type HistoryEntry } from '../../core/ab/results';
 import type { CellResult, ExperimentConfig, ExperimentResult, Sample, VariantStats, Verdict } from '../../core/ab/types';
 import type { AbPageState, HistoryTable, HostToPage, PageToHost } from '../../protocol/ab';
-import { launchChromium } from '../support/browser';
-import { openWebviewPage, type WebviewPage } from '../support/webviewPage';
+import { PAGES } from '../../src/panels/html';
+import { useWebviewPage } from '../support/webviewPage';
 
 // The A/B results page, bundled as the VSIX ships it, in Chromium under the real CSP.
 
@@ -121,40 +121,25 @@ const entries = [
 const history: HistoryTable = { entries, totals: compoundedTotals(entries) };
 
 describe('A/B results webview page (Chromium)', () => {
-  let browser: Browser;
+  const view = useWebviewPage<HostToPage, PageToHost>(PAGES.ab);
   let page: Page;
-  let view: WebviewPage<HostToPage, PageToHost>;
-
-  before(async () => {
-    browser = await launchChromium();
-  });
-  after(async () => {
-    await browser?.close();
-  });
-
   beforeEach(async () => {
-    view = await openWebviewPage(browser, { title: 'Alloc Lens A/B', script: 'dist/webview/ab.js', styles: ['media/ab/ab.css'] });
-    page = view.page;
-    await page.waitForFunction(() => (window as unknown as { __sent: unknown[] }).__sent.length > 0);
-  });
-
-  afterEach(async () => {
-    await page.close();
-    assert.deepEqual(view.problems, [], 'the page logged errors or CSP violations');
+    page = view().page;
+    await view().page.waitForFunction(() => (window as unknown as { __sent: unknown[] }).__sent.length > 0);
   });
 
   const runCount = async () => page.locator('#chart-runs').evaluate((c) => [Number((c as HTMLElement).dataset.a), Number((c as HTMLElement).dataset.b)]);
 
   it('asks the host for its result once loaded, and says when there is none yet', async () => {
-    assert.deepEqual(await view.sent(), [{ type: 'ready' }]);
+    assert.deepEqual(await view().sent(), [{ type: 'ready' }]);
     await page.getByText('Waiting for results').waitFor();
-    await view.post({ type: 'empty', folder: 'allocator' });
+    await view().post({ type: 'empty', folder: 'allocator' });
     await page.getByText('No A/B experiment has run in allocator yet').waitFor();
   });
 
   it('renders a result: verdict badge, Δ and CI against the margin, warnings, variants and history', async () => {
-    await view.post({ type: 'history', history });
-    await view.post({ type: 'result', result: result() });
+    await view().post({ type: 'history', history });
+    await view().post({ type: 'result', result: result() });
     const badge = page.locator('header .verdict');
     await badge.waitFor();
     assert.equal(await badge.getAttribute('data-verdict'), 'NO-GO');
@@ -180,23 +165,23 @@ describe('A/B results webview page (Chromium)', () => {
 
   it('streams a running experiment: samples extend the run plot, stats move the verdict, the end shows the result', async () => {
     const r = result();
-    await view.post({ type: 'event', event: { type: 'started', id: r.id, config, cells: [{ variant: 'B', baseline: 'A', profile: 'default' }] } });
+    await view().post({ type: 'event', event: { type: 'started', id: r.id, config, cells: [{ variant: 'B', baseline: 'A', profile: 'default' }] } });
     await page.locator('header .verdict[data-verdict=RUNNING]').waitFor();
     await page.locator('#cancel').waitFor();
     assert.equal(await page.locator('#export-md').getAttribute('disabled'), '', 'no export while running');
     const warmup: Sample = { ...r.runs[0], order: 0, warmup: true, round: -1 };
-    await view.post({ type: 'event', event: { type: 'sample', sample: warmup } });
-    for (const s of r.runs.slice(0, 6)) await view.post({ type: 'event', event: { type: 'sample', sample: { ...s, order: s.order + 1 } } });
+    await view().post({ type: 'event', event: { type: 'sample', sample: warmup } });
+    for (const s of r.runs.slice(0, 6)) await view().post({ type: 'event', event: { type: 'sample', sample: { ...s, order: s.order + 1 } } });
     await page.waitForFunction(() => document.getElementById('chart-runs')?.dataset.a === '3');
     assert.deepEqual(await runCount(), [3, 3], 'warmups are not plotted');
     const partial = cell(r.runs.slice(0, 6), { verdict: 'INCONCLUSIVE', ci: [-2.1, 0.4], deltaPct: -0.9 });
-    await view.post({ type: 'event', event: { type: 'stats', cells: [partial], pairs: 3, maxPairs: 60, elapsedMs: 900, budgetMs: 120_000 } });
+    await view().post({ type: 'event', event: { type: 'stats', cells: [partial], pairs: 3, maxPairs: 60, elapsedMs: 900, budgetMs: 120_000 } });
     await page.locator('header .verdict[data-verdict=INCONCLUSIVE]').waitFor();
     assert.equal(await page.locator('header .verdict').textContent(), 'INCONCLUSIVE · so far');
     await page.getByText('3 of at most 60 pairs').waitFor();
-    for (const s of r.runs.slice(6, 8)) await view.post({ type: 'event', event: { type: 'sample', sample: { ...s, order: s.order + 1 } } });
+    for (const s of r.runs.slice(6, 8)) await view().post({ type: 'event', event: { type: 'sample', sample: { ...s, order: s.order + 1 } } });
     await page.waitForFunction(() => document.getElementById('chart-runs')?.dataset.a === '4');
-    await view.post({ type: 'event', event: { type: 'finished', result: r } });
+    await view().post({ type: 'event', event: { type: 'finished', result: r } });
     await page.locator('header .verdict[data-verdict=NO-GO]').waitFor();
     assert.deepEqual(await runCount(), [12, 12]);
     assert.equal(await page.locator('#cancel').count(), 0);
@@ -204,23 +189,23 @@ describe('A/B results webview page (Chromium)', () => {
 
   it('posts export, re-run and cancel with the result id', async () => {
     const r = result();
-    await view.post({ type: 'result', result: r });
+    await view().post({ type: 'result', result: r });
     await page.locator('#export-md').click();
     await page.locator('#export-csv').click();
     await page.locator('#rerun').click();
-    assert.deepEqual((await view.sent()).slice(1), [
+    assert.deepEqual((await view().sent()).slice(1), [
       { type: 'export', format: 'markdown', resultId: r.id },
       { type: 'export', format: 'csv', resultId: r.id },
       { type: 'rerun' },
     ]);
-    await view.post({ type: 'event', event: { type: 'started', id: 'next', config, cells: [] } });
+    await view().post({ type: 'event', event: { type: 'started', id: 'next', config, cells: [] } });
     await page.locator('#cancel').click();
     await page.locator('#export-md').click({ force: true });
-    assert.deepEqual((await view.sent()).at(-1), { type: 'cancel' });
+    assert.deepEqual((await view().sent()).at(-1), { type: 'cancel' });
   });
 
   it('shows a cancelled result as such, and a failed build with its command and stderr', async () => {
-    await view.post({ type: 'result', result: result({ status: 'cancelled', verdict: 'INCONCLUSIVE' }) });
+    await view().post({ type: 'result', result: result({ status: 'cancelled', verdict: 'INCONCLUSIVE' }) });
     assert.equal(await page.locator('header .verdict').textContent(), 'INCONCLUSIVE · cancelled');
     const failed = result({
       status: 'failed',
@@ -229,14 +214,14 @@ describe('A/B results webview page (Chromium)', () => {
       runs: [],
       error: { phase: 'build', message: 'make exited with 2', variant: 'B', argv: ['make', '-C', '/w/allocator', 'OUT=/w/out/B'], exitCode: 2, stderrTail: 'quill_tiny.c:213: error: expected ;' },
     });
-    await view.post({ type: 'result', result: failed });
+    await view().post({ type: 'result', result: failed });
     const alert = page.getByRole('alert');
     await alert.getByText('build failed for B: make exited with 2').waitFor();
     assert.match((await alert.textContent()) ?? '', /make -C \/w\/allocator OUT=\/w\/out\/B.*quill_tiny\.c:213: error/s);
   });
 
   it('shows engine text as text, never as markup', async () => {
-    await view.post({ type: 'result', result: result({ warnings: [{ code: 'drift', message: '<img src=x onerror="window.__pwned=1">' }] }) });
+    await view().post({ type: 'result', result: result({ warnings: [{ code: 'drift', message: '<img src=x onerror="window.__pwned=1">' }] }) });
     await page.getByText('<img src=x onerror="window.__pwned=1">').waitFor();
     assert.equal(await page.locator('img').count(), 0);
     assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
@@ -244,8 +229,8 @@ describe('A/B results webview page (Chromium)', () => {
 
   it('redraws from its saved state after a reload and tells the host which result it shows', async () => {
     const r = result();
-    await view.post({ type: 'history', history });
-    await view.post({ type: 'result', result: r });
+    await view().post({ type: 'history', history });
+    await view().post({ type: 'result', result: r });
     await page.locator('header .verdict[data-verdict=NO-GO]').waitFor();
     const state = await page.evaluate(() => (window as unknown as { __state: AbPageState }).__state);
     assert.equal(state.result?.id, r.id);
@@ -253,6 +238,6 @@ describe('A/B results webview page (Chromium)', () => {
     await page.locator('header .verdict[data-verdict=NO-GO]').waitFor();
     await page.locator('#history').waitFor();
     await page.waitForFunction(() => (window as unknown as { __sent: unknown[] }).__sent.length > 0);
-    assert.deepEqual(await view.sent(), [{ type: 'ready', resultId: r.id }]);
+    assert.deepEqual(await view().sent(), [{ type: 'ready', resultId: r.id }]);
   });
 });
