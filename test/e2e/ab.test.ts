@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -16,6 +17,7 @@ const VSIX = path.join(ROOT, 'out', 'alloc-lens.vsix');
 const SHOTS = process.env.ALLOC_LENS_UPDATE_SCREENSHOTS ? path.join(ROOT, 'media', 'screenshots') : path.join(ROOT, 'out', 'e2e');
 const FLAG = 'QUILL_CLASS_STATS_COMPILED';
 const TASK_LABEL = 'A/B free stats (e2e)';
+const LONG_TASK_LABEL = 'A/B mid lock stats, long (e2e)';
 
 // A small budget, so both experiments finish in well under two minutes on a shared 2-core machine.
 const AB_SETTINGS = {
@@ -70,7 +72,11 @@ describe('end to end: A/B experiments in code-server on a copy of allocator/', f
     mkdirSync(path.join(folder, '.vscode'));
     writeFileSync(
       path.join(folder, '.vscode', 'tasks.json'),
-      JSON.stringify({ version: '2.0.0', tasks: [{ type: 'allocLens.ab', label: TASK_LABEL, flag: 'QUILL_FREE_STATS_COMPILED', a: 0, b: 1, minPairs: 5, maxPairs: 6, problemMatcher: [] }] }, null, 2),
+      JSON.stringify({ version: '2.0.0', tasks: [
+          { type: 'allocLens.ab', label: TASK_LABEL, flag: 'QUILL_FREE_STATS_COMPILED', a: 0, b: 1, minPairs: 5, maxPairs: 6, problemMatcher: [] },
+          { type: 'allocLens.ab', label: LONG_TASK_LABEL, flag: 'QUILL_MID_LOCK_STATS_COMPILED', minPairs: 40, maxPairs: 40, problemMatcher: [] },
+        ],
+      }, null, 2),
     );
     server = await startCodeServer(ensureCodeServer(), VSIX, folder, AB_SETTINGS);
     browser = await launchChromium();
@@ -139,6 +145,44 @@ describe('end to end: A/B experiments in code-server on a copy of allocator/', f
     await panel.locator('#history vscode-table-row', { hasText: 'QUILL_FREE_STATS_COMPILED' }).first().waitFor({ timeout: 30_000 });
     // Each experiment built into its own out dirs under .alloc-lens/build.
     assert.deepEqual(readdirSync(path.join(folder, '.alloc-lens', 'build')).sort(), [stored(entries[0]).name, stored(task).name].sort());
+  });
+
+  it('Cancel in the progress notification stops the experiment: partial samples kept, marked cancelled, nothing left running', async () => {
+    const flag = 'QUILL_DIAG_COMPILED';
+    await runCommand(page, 'Alloc Lens: Run A/B for Flag…');
+    await pick(page, flag);
+    await pick(page, 'A = 0, B = 1');
+    await panel.locator('header h1', { hasText: `A/B ${flag}` }).waitFor({ timeout: 30_000 });
+    // Cancel once measured samples are in, while the budget still has pairs to go.
+    await panel.locator('#chart-runs[data-a]:not([data-a="0"])').waitFor({ timeout: 90_000 });
+    await page.locator('.notification-toast', { hasText: `A/B ${flag}` }).getByRole('button', { name: 'Cancel' }).click();
+    const entries = await waitFor(() => {
+      const h = history(folder);
+      return h.length === 3 ? h : undefined;
+    }, 60_000);
+    const result = stored(entries[2]);
+    assert.equal(result.status, 'cancelled');
+    assert.ok(result.runs.some((r) => !r.warmup && r.value !== null), 'the measured samples are kept');
+    assert.ok(result.pairs < AB_SETTINGS['allocLens.ab.maxPairs'], `stopped early: ${result.pairs} pairs`);
+    await panel.locator('header .verdict', { hasText: 'cancelled' }).waitFor({ timeout: 30_000 });
+    const left = spawnSync('pgrep', ['-f', path.join(folder, '.alloc-lens', 'build')], { encoding: 'utf8' });
+    assert.equal(left.stdout.trim(), '', 'no build or benchmark process survives the cancel');
+  });
+
+  it('Ctrl-C in the task terminal cancels the task\'s experiment', async () => {
+    await runCommand(page, 'Tasks: Run Task');
+    await pick(page, LONG_TASK_LABEL, LONG_TASK_LABEL, 'task to run');
+    await panel.locator('header h1', { hasText: 'A/B QUILL_MID_LOCK_STATS_COMPILED' }).waitFor({ timeout: 60_000 });
+    await panel.locator('#chart-runs[data-a]:not([data-a="0"])').waitFor({ timeout: 90_000 });
+    await page.locator('.terminal-wrapper.active .xterm').click();
+    await page.keyboard.press('Control+C');
+    const entries = await waitFor(() => {
+      const h = history(folder);
+      return h.length === 4 ? h : undefined;
+    }, 60_000);
+    assert.equal(entries[3].flag, 'QUILL_MID_LOCK_STATS_COMPILED');
+    assert.equal(entries[3].status, 'cancelled');
+    assert.ok(entries[3].pairs < 40, `stopped early: ${entries[3].pairs} pairs`);
   });
 
   function stored(e: HistoryEntry): ExperimentResult {
