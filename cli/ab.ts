@@ -45,6 +45,7 @@ interface AbOptions {
   aa?: boolean;
   build?: string;
   run?: string;
+  binary: string[];
   name?: string;
   phase?: string;
   temperature?: string;
@@ -186,7 +187,8 @@ export function buildConfig(dir: string, o: AbOptions): ExperimentConfig {
   config.aa = Boolean(o.aa);
   if (o.build !== undefined) config.build = o.build === 'none' ? null : { argv: argvOption(o.build, 'build') };
   if (o.run !== undefined) config.run = { argv: argvOption(o.run, 'run') };
-  if (o.run !== undefined && o.build === undefined) config.binaries = [];
+  if (o.binary.length) config.binaries = [...o.binary];
+  else if (o.run !== undefined || o.build !== undefined) config.binaries = [];
   if (o.name !== undefined) config.name = o.name;
   else if (o.aa) config.name = `${config.name}-aa`;
   if (o.metric === 'instructions' || metric === 'instructions') config.name = `${config.name}-ir`;
@@ -278,6 +280,7 @@ export function registerAb(program: Command): void {
     .option('--aa', 'A/A mode: both sides get A, and the runs happen even though the binaries are identical')
     .option('--build <json-argv>', `build command as a JSON array, or none (default ${JSON.stringify(s.buildCommand)})`)
     .option('--run <json-argv>', `benchmark command as a JSON array (default ${JSON.stringify(s.runCommand)})`)
+    .option('--binary <path>', 'a built file to hash (template, e.g. ${out}/bench; repeatable); identical hashes skip the runs', collect, [])
     .option('--name <name>', 'experiment name (out dirs, result file)')
     .option('--phase <label>', 'label for the history table, e.g. "Phase 24"')
     .option('--temperature <t>', 'path temperature of the flag for the history: hot | warm | cold')
@@ -353,7 +356,9 @@ async function runAb(dir: string, o: AbOptions): Promise<number> {
   for (const w of crossMetricWarnings(result, history)) result.warnings.push(w);
   if (o.save) {
     try {
-      files.push(path.relative(process.cwd(), await saveResult(fs, config.folder, result)) || '.');
+      const saved = await saveResult(fs, config.folder, result);
+      const rel = path.relative(process.cwd(), saved);
+      files.push(rel.startsWith('..') ? saved : rel);
       history = await readHistory(fs, config.folder);
     } catch (err) {
       writeFailed = true;

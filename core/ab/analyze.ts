@@ -2,7 +2,7 @@
 // then Δ%, CI, p-value, verdict, drift, order effect and the warnings.
 import { describe, bootstrapDeltaCi, driftPctPer100Runs, mannWhitney, minimumDetectableEffectPct, orderEffectPct, pairedDeltaPct, tukeyOutliers } from './stats';
 import { decideVerdict, improvement } from './verdict';
-import type { CellKey, CellResult, Direction, ExperimentConfig, Sample, Warning } from './types';
+import type { CellKey, CellResult, Direction, ExperimentConfig, Sample, Verdict, Warning } from './types';
 
 /** Below this many pairs a noisy metric gets no GO/NO-GO/NEUTRAL: a bootstrap of 3 medians proves nothing. */
 export const MIN_PAIRS_FOR_VERDICT = 5;
@@ -85,18 +85,15 @@ function seedFor(seed: number, index: number): number {
   return (seed * 1_000_003 + index * 7919 + 17) | 0;
 }
 
-export function analyzeCell(cell: CellKey, index: number, samples: readonly Sample[], config: ExperimentConfig, opts: AnalyzeOptions): CellResult {
-  const pairs = pairsOf(cell, samples);
-  const direction: Direction = config.metric.direction;
-  const aVals = pairs.map((p) => p.a.value!);
-  const bVals = pairs.map((p) => p.b.value!);
-  const empty: CellResult = {
+/** A cell without measurements (nothing measured yet, or identical binaries). */
+export function emptyCell(cell: CellKey, verdict: Verdict, reason: string, deltaPct: number | null = null): CellResult {
+  return {
     ...cell,
-    verdict: 'INCONCLUSIVE',
-    reason: 'No complete pair was measured.',
-    deltaPct: null,
-    ci: null,
-    improvementPct: null,
+    verdict,
+    reason,
+    deltaPct,
+    ci: deltaPct === null ? null : [deltaPct, deltaPct],
+    improvementPct: deltaPct,
     pValue: null,
     pairs: 0,
     mdePct: null,
@@ -106,7 +103,14 @@ export function analyzeCell(cell: CellKey, index: number, samples: readonly Samp
     orderEffectPct: null,
     samples: { a: [], b: [] },
   };
-  if (pairs.length === 0) return empty;
+}
+
+export function analyzeCell(cell: CellKey, index: number, samples: readonly Sample[], config: ExperimentConfig, opts: AnalyzeOptions): CellResult {
+  const pairs = pairsOf(cell, samples);
+  const direction: Direction = config.metric.direction;
+  const aVals = pairs.map((p) => p.a.value!);
+  const bVals = pairs.map((p) => p.b.value!);
+  if (pairs.length === 0) return emptyCell(cell, 'INCONCLUSIVE', 'No complete pair was measured.');
   const ratios = pairs.map((p) => p.logRatio);
   const deltaPct = pairedDeltaPct(ratios);
   const deterministic = repeats(aVals) && repeats(bVals);

@@ -36,6 +36,14 @@ function writeErrorMessage(target: string, err: unknown): ResultWriteError {
 
 /** Writes through a temp file in the same folder plus rename, so readers never see half a file. */
 export async function writeTextAtomic(fs: AbFileSystem, target: string, text: string): Promise<void> {
+  if (await fs.isSpecial?.(target).catch(() => false)) {
+    try {
+      await fs.writeFile(target, text);
+      return;
+    } catch (err) {
+      throw writeErrorMessage(target, err);
+    }
+  }
   const tmp = path.join(path.dirname(target), `.${path.basename(target)}.tmp-${process.pid}-${Date.now()}`);
   try {
     await fs.mkdir(path.dirname(target));

@@ -4,7 +4,7 @@
 // Everything outside (processes, files, clock, machine facts) comes in through ExperimentDeps.
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
-import { analyzeCells, cellKeys, cellWarnings, flagOutliers, isDeterministic, profileNames, type AnalyzeOptions } from './analyze';
+import { analyzeCells, cellKeys, emptyCell, cellWarnings, flagOutliers, isDeterministic, profileNames, type AnalyzeOptions } from './analyze';
 import { flagPrefix } from './defaults';
 import { baseUnit, callgrindArgv, metricLabel, readCallgrindTotal, readRegexMetric, type MetricRead } from './metric';
 import { planRound, stopReason, warmupRuns, type PlannedRun, type StopReason } from './schedule';
@@ -252,22 +252,9 @@ export async function runExperiment(config: ExperimentConfig, deps: ExperimentDe
       const envSame = envKeys.every((k) => k === envKeys[0]);
       if (envSame && !config.aa) {
         warn({ code: 'identical-binaries', message: `the variants built identical binaries (sha256 ${hashes[0].slice(0, 12)}…): the ${config.flag ?? 'change'} changes nothing in the code, so no run was made` });
-        cells = cellKeys(config).map((k) => ({
-          ...k,
-          verdict: 'NEUTRAL',
-          reason: 'The binaries are identical: the change compiles to the same code, so it cannot change performance.',
-          deltaPct: 0,
-          ci: [0, 0],
-          improvementPct: 0,
-          pValue: null,
-          pairs: 0,
-          mdePct: null,
-          a: null,
-          b: null,
-          driftPctPer100Runs: null,
-          orderEffectPct: null,
-          samples: { a: [], b: [] },
-        }));
+        cells = cellKeys(config).map((k) =>
+          emptyCell(k, 'NEUTRAL', 'The binaries are identical: the change compiles to the same code, so it cannot change performance.', 0),
+        );
         const result = finish('completed', null);
         emit({ type: 'finished', result });
         return result;

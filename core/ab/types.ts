@@ -345,6 +345,8 @@ export interface AbFileSystem {
   exists(path: string): Promise<boolean>;
   /** A fresh empty temporary directory (for callgrind out files). */
   mkdtemp(prefix: string): Promise<string>;
+  /** Whether the path exists and is not a regular file (a device like /dev/stdout): written in place, never renamed over. */
+  isSpecial?(path: string): Promise<boolean>;
 }
 
 export interface Clock {

@@ -111,6 +111,11 @@ export const nodeAbFileSystem: AbFileSystem = {
       () => false,
     ),
   mkdtemp: (prefix) => fs.mkdtemp(path.join(os.tmpdir(), prefix)),
+  isSpecial: (p) =>
+    fs.stat(p).then(
+      (st) => !st.isFile() && !st.isDirectory(),
+      () => false,
+    ),
 };
 
 export const systemClock: Clock = {
