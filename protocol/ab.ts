@@ -1,10 +1,8 @@
 // Messages between the A/B results page (media/ab) and the extension host
 // (src/panels/abPanel.ts). Both sides import these types; nothing else crosses.
-import type { compoundedTotals, HistoryEntry } from '../core/ab/results';
-import type { ExperimentEvent, ExperimentResult } from '../core/ab/types';
+import type { compoundedTotals, ExperimentEvent, ExperimentResult, HistoryEntry } from '../core/ab';
 
-export type { ExperimentEvent, ExperimentResult, CellResult, Sample, Warning, Verdict } from '../core/ab/types';
-export type { HistoryEntry } from '../core/ab/results';
+export type { CellResult, ExperimentEvent, ExperimentResult, HistoryEntry, Sample, Verdict, Warning } from '../core/ab';
 
 /** The folder's cumulative table (the seeds' phases) and its compounded total per metric. */
 export interface HistoryTable {

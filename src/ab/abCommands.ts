@@ -3,9 +3,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { csvReport, markdownReport, readHistory } from '../../core/ab/results';
-import type { ExperimentConfig, ExperimentResult } from '../../core/ab/types';
-import { validateConfig } from '../../core/ab/validate';
+import { csvReport, markdownReport, readHistory, validateConfig, type ExperimentConfig, type ExperimentResult } from '../../core/ab';
 import { nodeAbFileSystem } from '../../core/host/abHost';
 import type { AuditReport } from '../../protocol/lsp';
 import type { ExportFormat } from '../../protocol/ab';

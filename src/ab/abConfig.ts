@@ -1,5 +1,4 @@
-import { experimentFromSettings, experimentName, isCIdentifier, type MetricKind } from '../../core/ab/defaults';
-import type { ExperimentConfig, ExperimentResult } from '../../core/ab/types';
+import { experimentFromSettings, experimentName, isCIdentifier, type ExperimentConfig, type ExperimentResult, type MetricKind } from '../../core/ab';
 import type { Temperature } from '../../core/analysis/report';
 import type { AbSettings } from '../../core/config';
 

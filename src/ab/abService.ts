@@ -1,7 +1,5 @@
 import * as vscode from 'vscode';
-import { compoundedTotals, crossMetricWarnings, readHistory, resultFile, saveResult } from '../../core/ab/results';
-import { runExperiment } from '../../core/ab/runner';
-import type { ExperimentConfig, ExperimentEvent, ExperimentResult } from '../../core/ab/types';
+import { compoundedTotals, crossMetricWarnings, readHistory, resultFile, runExperiment, saveResult, type ExperimentConfig, type ExperimentEvent, type ExperimentResult } from '../../core/ab';
 import { nodeAbFileSystem, nodeExperimentDeps } from '../../core/host/abHost';
 import type { HistoryTable } from '../../protocol/ab';
 import type { Ctx } from '../ctx';

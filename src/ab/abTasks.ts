@@ -2,8 +2,7 @@
 // engine in the extension host and a pseudoterminal shows its progress and the verdict table.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { readHistory } from '../../core/ab/results';
-import type { ExperimentEvent } from '../../core/ab/types';
+import { readHistory, type ExperimentEvent } from '../../core/ab';
 import { nodeAbFileSystem } from '../../core/host/abHost';
 import type { Ctx } from '../ctx';
 import { AbRequestError, buildExperiment, EXIT, exitCodeOf, taskName, type AbRequest } from './abConfig';

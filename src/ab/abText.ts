@@ -1,5 +1,5 @@
 // Plain-text renderings of a result for notifications and the task terminal.
-import type { CellResult, ExperimentResult } from '../../core/ab/types';
+import type { CellResult, ExperimentResult } from '../../core/ab';
 
 const signed = (x: number | null | undefined, digits = 2) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : `${x >= 0 ? '+' : ''}${x.toFixed(digits)}%`);
 const ci = (c: [number, number] | null) => (c ? `[${signed(c[0])}, ${signed(c[1])}]` : '—');

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { isCIdentifier } from '../../core/ab/defaults';
+import { isCIdentifier } from '../../core/ab';
 import type { AuditReport, FlagReport, Temperature } from '../../protocol/lsp';
 
 export interface FlagChoice {
