@@ -1,0 +1,172 @@
+// The stateful side of the analysis: per-file facts kept by path, recomputed only for the file that
+// changed, and a report that is rebuilt from them on demand (and cached until the next change).
+//
+// Prefilter: the preprocessor scan (cheap, line based) runs on every file; tree-sitter only runs
+// on files whose text can matter: those that mention an atomic builtin, _Atomic, getenv or
+// setenv, and then, in a second round, files that mention a name the first round found
+// interesting (a counter, a wrapper, a function on a path to an atomic, an entry point).
+import * as path from 'node:path';
+import type { Tree } from 'web-tree-sitter';
+import type { CParser } from '../parsing/cParser';
+import { analyze, type AnalyzedFile } from './analyze';
+import { extractFacts, type ExtractOptions, type FileFacts } from './facts';
+import { extractOptions, type AnalysisOptions } from './options';
+import { scanPreprocessor, type PpFacts } from './preprocessor';
+import type { AuditReport } from './report';
+
+interface Entry {
+  path: string;
+  text: string;
+  pp: PpFacts;
+  facts: FileFacts | null;
+}
+
+const FIRST_ROUND = /\b(?:atomic_\w+|__atomic_\w+|__sync_\w+|_Atomic|getenv|secure_getenv|setenv)\b/;
+
+export function mayMatter(text: string): boolean {
+  return FIRST_ROUND.test(text);
+}
+
+export class WorkspaceAnalysis {
+  private readonly entries = new Map<string, Entry>();
+  private readonly cache = new Map<string, AuditReport>();
+  private extract: ExtractOptions;
+
+  constructor(
+    private readonly parser: CParser,
+    private options: AnalysisOptions,
+  ) {
+    this.extract = this.makeExtractOptions();
+  }
+
+  private makeExtractOptions(): ExtractOptions {
+    return { ...extractOptions(this.options), parseSnippet: (t) => this.parser.parse(t) };
+  }
+
+  setOptions(options: AnalysisOptions): void {
+    const reextract = JSON.stringify(options.printFunctions) !== JSON.stringify(this.options.printFunctions);
+    this.options = options;
+    this.extract = this.makeExtractOptions();
+    if (reextract) for (const e of this.entries.values()) if (e.facts) e.facts = this.parseFacts(e.text);
+    this.cache.clear();
+  }
+
+  /**
+   * Records a file's new text. Pass the already (incrementally) parsed tree when there is one, so
+   * nothing is parsed twice; the caller keeps ownership of that tree. Never throws on odd input.
+   */
+  setFile(file: string, text: string, tree?: Tree): FileFacts | null {
+    const pp = safePreprocessor(text);
+    let facts: FileFacts | null = null;
+    const previous = this.entries.get(file);
+    if (tree || mayMatter(text) || previous?.facts) facts = tree ? this.factsFromTree(tree, text) : this.parseFacts(text);
+    this.entries.set(file, { path: file, text, pp, facts });
+    this.cache.clear();
+    return facts;
+  }
+
+  removeFile(file: string): void {
+    if (this.entries.delete(file)) this.cache.clear();
+  }
+
+  clear(): void {
+    this.entries.clear();
+    this.cache.clear();
+  }
+
+  facts(file: string): FileFacts | null {
+    return this.entries.get(file)?.facts ?? null;
+  }
+
+  /** Parsed-file count, for the benchmark and the log. */
+  stats(): { files: number; parsed: number } {
+    let parsed = 0;
+    for (const e of this.entries.values()) if (e.facts) parsed++;
+    return { files: this.entries.size, parsed };
+  }
+
+  /** The report for the files under `root` (all files when omitted). */
+  report(root?: string): AuditReport {
+    const key = root ?? '';
+    const cached = this.cache.get(key);
+    if (cached) return cached;
+    const inRoot = [...this.entries.values()].filter((e) => !root || isUnder(e.path, root));
+    this.secondRound(inRoot);
+    const files: AnalyzedFile[] = inRoot
+      .map((e) => ({ file: root ? path.relative(root, e.path).split(path.sep).join('/') : e.path, pp: e.pp, facts: e.facts }))
+      .sort((a, b) => a.file.localeCompare(b.file));
+    let report: AuditReport;
+    try {
+      report = analyze(root ?? '', files, this.options);
+    } catch (err) {
+      // The analysis must never take the server down; report the failure as a skipped root.
+      report = { version: 1, root: root ?? '', files: files.length, atomics: [], envGates: [], flags: [], inactiveRegions: [], findings: [], skipped: [{ file: '.', reason: `analysis failed: ${err instanceof Error ? err.message : String(err)}` }] };
+    }
+    this.cache.set(key, report);
+    return report;
+  }
+
+  /** Parses files that name something the parsed files made interesting. */
+  private secondRound(entries: Entry[]): void {
+    for (let round = 0; round < 4; round++) {
+      const names = new Set<string>(this.options.entryPoints.filter((e) => !e.includes('*')));
+      for (const e of entries) {
+        if (!e.facts) continue;
+        for (const f of e.facts.functions) names.add(f.name);
+        for (const m of e.facts.macros) names.add(m.name);
+        for (const a of e.facts.atomics) if (a.key && !a.viaOperator) names.add(a.key.root);
+      }
+      const pending = entries.filter((e) => !e.facts);
+      if (!pending.length || !names.size) return;
+      const re = new RegExp(`\\b(?:${[...names].map(escape).join('|')})\\b`);
+      let added = 0;
+      for (const e of pending) {
+        if (!re.test(e.text)) continue;
+        e.facts = this.parseFacts(e.text);
+        added++;
+      }
+      if (!added) return;
+    }
+  }
+
+  private parseFacts(text: string): FileFacts {
+    let tree: Tree | undefined;
+    try {
+      tree = this.parser.parse(text);
+      return this.factsFromTree(tree, text);
+    } catch {
+      return emptyFacts();
+    } finally {
+      tree?.delete();
+    }
+  }
+
+  private factsFromTree(tree: Tree, text: string): FileFacts {
+    try {
+      return extractFacts(tree, text, this.extract);
+    } catch {
+      return emptyFacts();
+    }
+  }
+}
+
+function safePreprocessor(text: string): PpFacts {
+  try {
+    return scanPreprocessor(text);
+  } catch {
+    return { directives: [], conditionals: [], defaults: [], defines: [], uses: [], includeGuard: null, problems: [{ line: 1, message: 'preprocessor scan failed' }], defaulted: [], lastLine: 1 };
+  }
+}
+
+export function emptyFacts(): FileFacts {
+  return { functions: [], macros: [], calls: [], atomics: [], reads: [], getenvs: [], globalAssigns: [], atomicDecls: [], globalTypes: {}, typedefs: {}, errorLines: [] };
+}
+
+function isUnder(file: string, root: string): boolean {
+  const rel = path.relative(root, file);
+  return !!rel && !rel.startsWith('..') && !path.isAbsolute(rel);
+}
+
+function escape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
