@@ -2,6 +2,8 @@
 // table (a unit test keeps them equal); the client and server read settings only through
 // `resolveSettings`, which turns odd user values into defaults plus a readable problem.
 
+import { DEFAULT_ENTRY_POINTS, DEFAULT_IGNORE_READS_IN } from './analysis/options';
+
 export type TraceLevel = 'off' | 'messages' | 'verbose';
 
 export interface AllocLensSettings {
@@ -12,6 +14,12 @@ export interface AllocLensSettings {
     exclude: string[];
     maxFiles: number;
     maxFileSizeKB: number;
+  };
+  analysis: {
+    entryPoints: string[];
+    defines: string[];
+    printFunctions: string[];
+    ignoreReadsIn: string[];
   };
 }
 
@@ -25,6 +33,11 @@ interface SettingSpec {
 
 const isStringArray = (v: unknown): string | undefined =>
   Array.isArray(v) && v.every((x) => typeof x === 'string') ? undefined : 'expected an array of strings';
+
+const defineProblem = (defines: string[]): string | undefined => {
+  const bad = defines.find((d) => !/^[A-Za-z_][A-Za-z0-9_]*(=.*)?$/.test(d));
+  return bad === undefined ? undefined : `"${bad}" is not NAME or NAME=VALUE`;
+};
 
 const intInRange =
   (min: number, max: number) =>
@@ -45,6 +58,10 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: 'index.exclude', default: ['**/node_modules/**', '**/.git/**', '**/build/**', '**/out/**'], check: isStringArray },
   { key: 'index.maxFiles', default: 5000, check: intInRange(1, 100000) },
   { key: 'index.maxFileSizeKB', default: 2048, check: intInRange(1, 65536) },
+  { key: 'analysis.entryPoints', default: [...DEFAULT_ENTRY_POINTS], check: isStringArray },
+  { key: 'analysis.defines', default: [], check: (v) => isStringArray(v) ?? defineProblem(v as string[]) },
+  { key: 'analysis.printFunctions', default: [], check: isStringArray },
+  { key: 'analysis.ignoreReadsIn', default: [...DEFAULT_IGNORE_READS_IN], check: isStringArray },
 ];
 
 export const SETTINGS_SECTION = 'allocLens';

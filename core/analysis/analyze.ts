@@ -288,7 +288,7 @@ class Analysis {
     }
     let kind = use.kind as Evidence['kind'];
     if (this.ignoredReads.some((re) => re.test(file.file)) && kind !== 'print' && kind !== 'print-guard') kind = 'test';
-    else if (use.kind === 'call' && use.name && (this.printMacros.has(use.name) || DIAGNOSTIC_NAME.test(use.name) && /print|dump|trace/i.test(use.name))) kind = 'print';
+    else if (use.kind === 'call' && use.name && (this.printMacros.has(use.name) || this.options.printFunctions.includes(use.name) || DIAGNOSTIC_NAME.test(use.name) && /print|dump|trace/i.test(use.name))) kind = 'print';
     return [{ file: file.file, line: use.line, column: use.column, kind, function: fn?.fact.name ?? null, text: use.text.length > 160 ? `${use.text.slice(0, 157)}...` : use.text }];
   }
 
@@ -312,7 +312,7 @@ class Analysis {
           if (wrapped && arg.index === wrapped.param) continue;
           if (arg.key.rootKind === 'local') continue;
           const ignored = this.ignoredReads.some((re) => re.test(f.file));
-          const kind = this.printMacros.has(call.callee) || /printf|puts|write/.test(call.callee) ? 'print' : ignored ? 'test' : 'call';
+          const kind = this.printMacros.has(call.callee) || this.options.printFunctions.includes(call.callee) || /printf|puts|write/.test(call.callee) ? 'print' : ignored ? 'test' : 'call';
           addRead(this.matchKeys(arg.key), [{ file: f.file, line: call.line, column: call.column, kind, function: this.fnAt(f, call.fn)?.fact.name ?? null, text: `${call.callee}(…${arg.key.text}…)` }]);
         }
       }

@@ -800,7 +800,10 @@ class Extractor {
     }
     if (!n || n.type !== 'identifier') return null;
     const root = n.text;
-    const text = expr.text.length > 120 ? `${expr.text.slice(0, 117)}...` : expr.text;
+    // The object, not its address: `&g[i].x` is written `g[i].x`.
+    let named: Node = unwrap(expr) ?? expr;
+    if (named.type === 'pointer_expression' && named.text.startsWith('&')) named = unwrap(named.childForFieldName('argument')) ?? named;
+    const text = named.text.length > 120 ? `${named.text.slice(0, 117)}...` : named.text;
     const local = this.fn?.locals.get(root);
     if (local) {
       if (local.aliasOf) return { ...local.aliasOf, path: [...local.aliasOf.path, ...path], text };

@@ -69,10 +69,26 @@ export const DIAGNOSTIC_NAME = /(^|_)(debug|validate|verify|check|sanity|dump|tr
 
 const PRINT_CALLEES = /^(printf|fprintf|dprintf|sprintf|snprintf|vprintf|vfprintf|vsnprintf|vsprintf|puts|fputs|fputc|putc|putchar|syslog|perror|write|fwrite)$/;
 
-export function extractOptions(options: AnalysisOptions): ExtractOptions {
-  const extra = new Set(options.printFunctions);
+/** Parses `-D`-style defines: `NAME` (= 1) or `NAME=VALUE`. */
+export function parseDefines(defines: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const d of defines) {
+    const eq = d.indexOf('=');
+    if (eq < 0) out[d.trim()] = '1';
+    else out[d.slice(0, eq).trim()] = d.slice(eq + 1);
+  }
+  return out;
+}
+
+/** From the `allocLens.analysis` settings (or CLI flags) to options. */
+export function analysisOptionsFrom(s: { entryPoints: string[]; defines: string[]; printFunctions: string[]; ignoreReadsIn: string[] }): AnalysisOptions {
+  return { entryPoints: [...s.entryPoints], defines: parseDefines(s.defines), printFunctions: [...s.printFunctions], ignoreReadsIn: [...s.ignoreReadsIn] };
+}
+
+/** Per-file extraction does not depend on settings, so facts survive a settings change. */
+export function extractOptions(): ExtractOptions {
   return {
-    isPrintCallee: (name) => PRINT_CALLEES.test(name) || extra.has(name) || REPORTING_NAME.test(name),
+    isPrintCallee: (name) => PRINT_CALLEES.test(name) || REPORTING_NAME.test(name),
     isWarmName: (name) => WARM_NAME.test(name),
     isColdName: (name) => COLD_NAME.test(name) || /^(mmap|munmap|mremap|madvise|abort|exit|perror)$/.test(name),
     isReportingFunction: (name) => REPORTING_NAME.test(name),

@@ -29,26 +29,12 @@ export function mayMatter(text: string): boolean {
 
 export class WorkspaceAnalysis {
   private readonly entries = new Map<string, Entry>();
+  /** Reports by root and options; any file change clears it. */
   private readonly cache = new Map<string, AuditReport>();
-  private extract: ExtractOptions;
+  private readonly extract: ExtractOptions;
 
-  constructor(
-    private readonly parser: CParser,
-    private options: AnalysisOptions,
-  ) {
-    this.extract = this.makeExtractOptions();
-  }
-
-  private makeExtractOptions(): ExtractOptions {
-    return { ...extractOptions(this.options), parseSnippet: (t) => this.parser.parse(t) };
-  }
-
-  setOptions(options: AnalysisOptions): void {
-    const reextract = JSON.stringify(options.printFunctions) !== JSON.stringify(this.options.printFunctions);
-    this.options = options;
-    this.extract = this.makeExtractOptions();
-    if (reextract) for (const e of this.entries.values()) if (e.facts) e.facts = this.parseFacts(e.text);
-    this.cache.clear();
+  constructor(private readonly parser: CParser) {
+    this.extract = { ...extractOptions(), parseSnippet: (t) => this.parser.parse(t) };
   }
 
   /**
@@ -86,18 +72,18 @@ export class WorkspaceAnalysis {
   }
 
   /** The report for the files under `root` (all files when omitted). */
-  report(root?: string): AuditReport {
-    const key = root ?? '';
+  report(options: AnalysisOptions, root?: string): AuditReport {
+    const key = `${root ?? ''}\0${JSON.stringify(options)}`;
     const cached = this.cache.get(key);
     if (cached) return cached;
     const inRoot = [...this.entries.values()].filter((e) => !root || isUnder(e.path, root));
-    this.secondRound(inRoot);
+    this.secondRound(inRoot, options);
     const files: AnalyzedFile[] = inRoot
       .map((e) => ({ file: root ? path.relative(root, e.path).split(path.sep).join('/') : e.path, pp: e.pp, facts: e.facts }))
       .sort((a, b) => a.file.localeCompare(b.file));
     let report: AuditReport;
     try {
-      report = analyze(root ?? '', files, this.options);
+      report = analyze(root ?? '', files, options);
     } catch (err) {
       // The analysis must never take the server down; report the failure as a skipped root.
       report = { version: 1, root: root ?? '', files: files.length, atomics: [], envGates: [], flags: [], inactiveRegions: [], findings: [], skipped: [{ file: '.', reason: `analysis failed: ${err instanceof Error ? err.message : String(err)}` }] };
@@ -107,9 +93,9 @@ export class WorkspaceAnalysis {
   }
 
   /** Parses files that name something the parsed files made interesting. */
-  private secondRound(entries: Entry[]): void {
+  private secondRound(entries: Entry[], options: AnalysisOptions): void {
     for (let round = 0; round < 4; round++) {
-      const names = new Set<string>(this.options.entryPoints.filter((e) => !e.includes('*')));
+      const names = new Set<string>(options.entryPoints.filter((e) => !e.includes('*')));
       for (const e of entries) {
         if (!e.facts) continue;
         for (const f of e.facts.functions) names.add(f.name);
