@@ -267,6 +267,10 @@ class Analysis {
     };
   }
 
+  private wrapperParam(callee: string, file: AnalyzedFile): number | undefined {
+    return (this.macroAtomic.get(callee) ?? this.resolveFn(callee, file)?.fact.atomicParam ?? undefined)?.param;
+  }
+
   /** Follows a returned value to what the callers of the returning function do with it. */
   private followReturn(use: Use, fn: FnRef | null, depth: number): { use: Use; file: AnalyzedFile; fn: FnRef | null }[] {
     if (use.kind !== 'return' || !fn || depth > 3) return [];
@@ -304,7 +308,12 @@ class Analysis {
     };
     for (const f of this.files) {
       if (!f.facts) continue;
-      for (const r of f.facts.reads) addRead(this.matchKeys(r.key), this.evidence(r.use, f, this.fnAt(f, r.fn)));
+      for (const r of f.facts.reads) {
+        // The object handed to an atomic wrapper (`STAT_INC(g.x)`) is its target, not a read;
+        // what the wrapper returns is followed from its call instead.
+        if (r.use.kind === 'call' && r.use.name && this.wrapperParam(r.use.name, f) === r.use.argIndex) continue;
+        addRead(this.matchKeys(r.key), this.evidence(r.use, f, this.fnAt(f, r.fn)));
+      }
       // An object's address handed to a function that is not an atomic wrapper: unknown use.
       for (const call of f.facts.calls) {
         const wrapped = this.macroAtomic.get(call.callee) ?? this.resolveFn(call.callee, f)?.fact.atomicParam ?? null;
@@ -485,14 +494,15 @@ class Analysis {
     const sel = call.profile!.selector;
     const fn = this.fnAt(f, call.fn);
     if (!fn) return null;
-    const local = f.facts!.getenvs.find((g) => g.fn === fn.index && g.result.kind === 'local' && g.result.name === sel);
+    const storedIn = (g: GetenvFact, name: string) => g.result.via === name || (g.result.kind === 'local' && g.result.name === name);
+    const local = f.facts!.getenvs.find((g) => g.fn === fn.index && storedIn(g, sel));
     if (local?.name) return local.name;
     const param = fn.fact.params.findIndex((p) => p.name === sel);
     if (param < 0) return null;
     for (const c of this.callsTo.get(fn.fact.name) ?? []) {
       const arg = c.call.args.find((a) => a.index === param);
       if (!arg || !c.caller) continue;
-      const g = c.file.facts!.getenvs.find((x) => x.fn === c.caller!.index && x.result.kind === 'local' && x.result.name === arg.key.root);
+      const g = c.file.facts!.getenvs.find((x) => x.fn === c.caller!.index && storedIn(x, arg.key.root));
       if (g?.name) return g.name;
     }
     return null;

@@ -39,7 +39,7 @@ export function evaluateGateDefault(fn: Node, text: string): { value: GateValue;
     if (!(e instanceof Stop)) return { value: { kind: 'unknown' }, cachedIn: null, staticLocal: null };
     result = e.value;
   }
-  const boolean = body ? returnsBoolean(body) : false;
+  const boolean = body ? returnsBoolean(body, new Set(params.keys())) : false;
   const cachedIn = interp.lastStore?.name ?? null;
   const staticLocal = interp.statics.size ? [...interp.statics][0] : null;
   let value: GateValue = { kind: 'unknown' };
@@ -308,9 +308,9 @@ export function isBooleanExpr(n: Node | null): boolean {
   }
 }
 
-/** Every `return v;` of the function returns a 0/1 value. */
-function returnsBoolean(body: Node): boolean {
-  const returns = body.descendantsOfType('return_statement');
-  if (!returns.length) return false;
-  return returns.every((r) => isBooleanExpr(r?.namedChildren[0] ?? null));
+/** Every `return v;` of the function returns a 0/1 value (a bare parameter is the caller's to say). */
+function returnsBoolean(body: Node, params: Set<string>): boolean {
+  const values = body.descendantsOfType('return_statement').map((r) => r?.namedChildren[0] ?? null);
+  const own = values.filter((v) => !(v?.type === 'identifier' && params.has(v.text)));
+  return own.length > 0 && own.every((v) => isBooleanExpr(v));
 }

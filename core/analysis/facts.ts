@@ -26,7 +26,8 @@ export interface Use {
   /** For 'local': the local variable the value is stored in. For 'call': the callee. */
   name?: string;
   argIndex?: number;
-  /** For 'return': the function returning it. */
+  /** When the value went through a local first (`p = getenv(..); if (p) ...`), that local. */
+  via?: string;
   line: number;
   column: number;
   text: string;
@@ -177,6 +178,8 @@ interface Frame {
   coldCall?: string | null;
   /** if_statement: the branch bodies do something else than printing. */
   nonPrint?: boolean;
+  /** if_statement: the branch bodies print. */
+  prints?: boolean;
   returns?: boolean;
   /** compound_statement: names gated by earlier `if (!X) return;`, and "after a likely return". */
   guardNames?: string[];
@@ -378,8 +381,15 @@ class Extractor {
           f.returns = true;
           if (error) f.errorExit = true;
         });
+        // Returning (a value) or leaving a loop is control flow, not printing.
+        if (value) this.markEnclosingIfs((f) => (f.nonPrint = true));
         return true;
       }
+      case 'continue_statement':
+      case 'break_statement':
+      case 'goto_statement':
+        this.markEnclosingIfs((f) => (f.nonPrint = true));
+        return true;
       default:
         if (CONDITION_OWNERS.has(frame.type) || frame.type === 'conditional_expression') {
           frame.condNames = [];
@@ -465,8 +475,8 @@ class Extractor {
       if (use.kind === 'local' && use.name) {
         const uses = (fn.localUses.get(use.name) ?? []).map(useOf).filter((u) => u.kind !== 'discard' && u.kind !== 'local');
         const strongest = strongestUse(uses);
-        if (strongest) use = { ...strongest, text: `${use.name} = …; ${strongest.text}` };
-        else if (!uses.length) use = { ...use, kind: 'discard' };
+        if (strongest) use = { ...strongest, via: use.name, text: `${use.name} = …; ${strongest.text}` };
+        else if (!uses.length) use = { ...use, kind: 'discard', via: use.name };
       }
       p.resolve(use, siteContext(p));
     }
@@ -648,7 +658,8 @@ class Extractor {
 
     if (callee === 'setenv') {
       const f = this.currentFunction();
-      if (f && args.length === 3 && args[2].text === '0') {
+      // setenv(name, value, 0), or `if (!getenv(name)) setenv(name, value, 1)`.
+      if (f && args.length === 3 && (args[2].text === '0' || this.underGetenvTest())) {
         const n = f.params.findIndex((p) => p.name === args[0].text);
         const v = f.params.findIndex((p) => p.name === args[1].text);
         if (n >= 0 && v >= 0) f.setIfUnset = { nameParam: n, valueParam: v };
@@ -656,6 +667,7 @@ class Extractor {
     }
 
     if (!this.options.isPrintCallee(callee)) this.markEnclosingIfs((i) => (i.nonPrint = true));
+    else this.markEnclosingIfs((i) => (i.prints = true));
     if (this.options.isWarmName(callee)) this.markInnermostIf((i) => (i.warmCall ??= callee));
     if (this.options.isColdName(callee)) this.markInnermostIf((i) => (i.coldCall ??= callee));
     if (ERROR_CALLS.test(callee)) this.markInnermostIf((i) => (i.errorExit = true));
@@ -859,6 +871,15 @@ class Extractor {
     }
   }
 
+  private underGetenvTest(): boolean {
+    for (let i = this.frames.length - 1; i > 0; i--) {
+      const owner = this.frames[i - 1];
+      if (owner.type === 'if_statement' && this.frames[i].field === 'consequence' && owner.condNames?.some((n) => n.startsWith('getenv:'))) return true;
+      if (this.frames[i].type === 'function_definition') return false;
+    }
+    return false;
+  }
+
   /** Applies `mark` to every if_statement whose branch the walk is inside. */
   private markEnclosingIfs(mark: (f: Frame) => void): void {
     for (let i = this.frames.length - 1; i > 0; i--) {
@@ -940,7 +961,7 @@ function classifyUse(p: Pending, options: ExtractOptions): Use {
       case 'for_statement':
       case 'switch_statement':
         if (child.field === 'condition') {
-          if (f.type === 'if_statement' && !f.nonPrint) return mk('print-guard');
+          if (f.type === 'if_statement' && f.prints && !f.nonPrint) return mk('print-guard');
           return mk('condition');
         }
         return mk('discard');
@@ -988,7 +1009,7 @@ function condOrCompare(frames: Frame[], i: number, mk: (k: Use['kind']) => Use):
     if (PASS_THROUGH.has(f.type) || f.type === 'unary_expression') continue;
     if (f.type === 'binary_expression') continue;
     if (CONDITION_OWNERS.has(f.type) && child.field === 'condition') {
-      if (f.type === 'if_statement' && !f.nonPrint) return mk('print-guard');
+      if (f.type === 'if_statement' && f.prints && !f.nonPrint) return mk('print-guard');
       return mk('condition');
     }
     if (f.type === 'conditional_expression' && child.field === 'condition') return mk('condition');
