@@ -113,6 +113,8 @@ interface RawDirective {
   text: string;
   /** Pairs (text offset, source offset) where a copied run of source starts. */
   map: number[];
+  /** Code (not only comments) between the previous directive and this one. */
+  codeBefore: boolean;
 }
 
 /** If a backslash at `i` ends the physical line, the offset just past the newline, else -1. */
@@ -161,6 +163,13 @@ interface Lexed {
   lastLine: number;
 }
 
+// After code on a line, blanks and `#` no longer matter: only these end a run the lexer skips.
+const SPECIAL = new Uint8Array(128);
+for (const ch of '\n\\/"\'') SPECIAL[ch.charCodeAt(0)] = 1;
+
+/** Newlines crossed by the last lineCommentEnd / literalEnd call (module state: no closure per call). */
+let crossed = 0;
+
 function lex(s: string): Lexed {
   const raw: RawDirective[] = [];
   const n = s.length;
@@ -169,6 +178,7 @@ function lex(s: string): Lexed {
   let bol = true; // only blanks and comments so far on this line
   let firstCode = 0;
   let lastCode = 0;
+  let code = false; // code since the last directive
   while (i < n) {
     const c = s.charCodeAt(i);
     if (c === LF) {
@@ -197,22 +207,16 @@ function lex(s: string): Lexed {
         continue;
       }
       if (d === SLASH) {
-        i = lineCommentEnd(s, i + 2, (k) => (line += k));
+        i = lineCommentEnd(s, i + 2);
+        line += crossed;
         continue;
       }
     } else if (bol && (c === HASH || (c === PERCENT && s.charCodeAt(i + 1) === COLON))) {
-      const d = readDirective(s, i, line);
+      const d = readDirective(s, i, line, code);
       raw.push(d);
+      code = false;
       line = d.endLine;
       i = d.end;
-      continue;
-    } else if (c === DQUOTE || (c === QUOTE && !isDigitSeparator(s, i))) {
-      if (lastCode !== line) {
-        lastCode = line;
-        if (!firstCode) firstCode = line;
-      }
-      bol = false;
-      i = literalEnd(s, i, (k) => (line += k));
       continue;
     }
     if (lastCode !== line) {
@@ -220,13 +224,21 @@ function lex(s: string): Lexed {
       if (!firstCode) firstCode = line;
     }
     bol = false;
+    code = true;
+    if (c === DQUOTE || (c === QUOTE && !isDigitSeparator(s, i))) {
+      i = literalEnd(s, i);
+      line += crossed;
+      continue;
+    }
     i++;
+    for (let k = s.charCodeAt(i); i < n && (k >= 128 || SPECIAL[k] === 0); k = s.charCodeAt(++i));
   }
   return { raw, firstCode, lastCode, lastLine: line };
 }
 
 /** From inside a // comment: the offset of the newline that ends it (continuations extend it). */
-function lineCommentEnd(s: string, i: number, addLines: (k: number) => void): number {
+function lineCommentEnd(s: string, i: number): number {
+  crossed = 0;
   for (;;) {
     const e = s.indexOf('\n', i);
     if (e < 0) return s.length;
@@ -234,13 +246,14 @@ function lineCommentEnd(s: string, i: number, addLines: (k: number) => void): nu
     if (s.charCodeAt(k) === CR) k--;
     while (s.charCodeAt(k) === 32 || s.charCodeAt(k) === 9) k--;
     if (s.charCodeAt(k) !== BACKSLASH) return e;
-    addLines(1);
+    crossed++;
     i = e + 1;
   }
 }
 
 /** From an opening quote: the offset after the literal, or of the newline that cuts it short. */
-function literalEnd(s: string, i: number, addLines: (k: number) => void): number {
+function literalEnd(s: string, i: number): number {
+  crossed = 0;
   const q = s.charCodeAt(i);
   let j = i + 1;
   const n = s.length;
@@ -251,7 +264,7 @@ function literalEnd(s: string, i: number, addLines: (k: number) => void): number
     if (c === BACKSLASH) {
       const e = continuationEnd(s, j);
       if (e >= 0) {
-        addLines(1);
+        crossed++;
         j = e;
       } else j += 2;
       continue;
@@ -262,66 +275,69 @@ function literalEnd(s: string, i: number, addLines: (k: number) => void): number
 }
 
 /** Reads the logical directive line starting at `#`; `end` is the offset of the newline that ends it. */
-function readDirective(s: string, start: number, line: number): RawDirective & { end: number } {
+function readDirective(s: string, start: number, line: number, codeBefore: boolean): RawDirective & { end: number } {
   const n = s.length;
-  const parts: string[] = [];
+  let out = '';
   const map: number[] = [];
-  let len = 0;
   let seg = start;
   let j = start;
   let cur = line;
   let lit = 0;
-  const flush = (to: number) => {
-    if (to > seg) {
-      map.push(len, seg);
-      parts.push(s.slice(seg, to));
-      len += to - seg;
-    }
-  };
   while (j < n) {
     const c = s.charCodeAt(j);
     if (c === LF) break;
+    let cut = -1; // where a run of copied source ends
+    let resume = 0;
     if (c === BACKSLASH) {
       const e = continuationEnd(s, j);
       if (e >= 0) {
-        flush(j);
+        cut = j;
+        resume = e;
         cur++;
-        j = seg = e;
-        continue;
-      }
-      if (lit) {
+      } else if (lit) {
         j += 2;
         continue;
       }
     } else if (c === CR) {
-      flush(j);
-      j = seg = j + 1;
-      continue;
+      cut = j;
+      resume = j + 1;
     } else if (lit) {
       if (c === lit) lit = 0;
     } else if (c === SLASH && s.charCodeAt(j + 1) === STAR) {
       // A comment is one space (translation phase 3), even when it spans lines: the directive goes on.
-      flush(j);
-      map.push(len, j);
-      parts.push(' ');
-      len++;
-      const e = commentEnd(s, j);
-      cur += countNewlines(s, j, e);
-      j = seg = e;
-      continue;
+      cut = j;
+      resume = commentEnd(s, j);
+      cur += countNewlines(s, j, resume);
     } else if (c === SLASH && s.charCodeAt(j + 1) === SLASH) {
-      flush(j);
-      let extra = 0;
-      j = seg = lineCommentEnd(s, j + 2, (k) => (extra += k));
-      cur += extra;
+      if (j > seg) {
+        map.push(out.length, seg);
+        out += s.slice(seg, j);
+      }
+      j = seg = lineCommentEnd(s, j + 2);
+      cur += crossed;
       break;
     } else if (c === DQUOTE || (c === QUOTE && !isDigitSeparator(s, j))) {
       lit = c;
     }
-    j++;
+    if (cut < 0) {
+      j++;
+      continue;
+    }
+    if (cut > seg) {
+      map.push(out.length, seg);
+      out += s.slice(seg, cut);
+    }
+    if (c === SLASH) {
+      map.push(out.length, cut);
+      out += ' ';
+    }
+    j = seg = resume;
   }
-  flush(j);
-  return { line, endLine: cur, start, text: parts.join('').trimEnd(), map, end: j };
+  if (j > seg) {
+    map.push(out.length, seg);
+    out += s.slice(seg, j);
+  }
+  return { line, endLine: cur, start, text: out.trimEnd(), map, end: j, codeBefore };
 }
 
 /** Source offset of a directive text offset. */
@@ -338,15 +354,21 @@ function sourceOffset(d: RawDirective, off: number): number {
 // ---- directives -----------------------------------------------------------------------------
 
 const CONDITIONAL_KEYWORDS = new Set(['if', 'ifdef', 'ifndef', 'elif', 'elifdef', 'elifndef', 'else', 'endif', 'define', 'undef']);
-const IDENT = /[A-Za-z_$\u0080-\uffff][\w$\u0080-\uffff]*/y;
 
+function isIdentStart(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 36 || c >= 128;
+}
+
+/** The identifier at `i`, else undefined. */
 function identAt(text: string, i: number): string | undefined {
-  IDENT.lastIndex = i;
-  return IDENT.exec(text)?.[0];
+  if (!isIdentStart(text.charCodeAt(i))) return undefined;
+  let j = i + 1;
+  for (let c = text.charCodeAt(j); j < text.length && (isIdentStart(c) || (c >= 48 && c <= 57)); c = text.charCodeAt(++j));
+  return text.slice(i, j);
 }
 
 function skipBlanks(text: string, i: number): number {
-  while (i < text.length && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9 || text.charCodeAt(i) === 12 || text.charCodeAt(i) === 11)) i++;
+  for (let c = text.charCodeAt(i); c === 32 || c === 9 || c === 12 || c === 11; c = text.charCodeAt(++i));
   return i;
 }
 
@@ -361,23 +383,27 @@ function parseDirective(raw: RawDirective): Parsed {
   let i = skipBlanks(text, text.charCodeAt(0) === PERCENT ? 2 : 1);
   const keyword = identAt(text, i) ?? '';
   i = skipBlanks(text, i + keyword.length);
-  const base = { line: raw.line, endLine: raw.endLine, text, keyword };
-  const rest = text.slice(i);
+  const d: Directive = { kind: 'other', line: raw.line, endLine: raw.endLine, text, keyword };
   if (keyword === 'include' || keyword === 'include_next' || keyword === 'import') {
-    return { d: { ...base, kind: 'include', header: rest.trim() }, operand: i };
+    d.kind = 'include';
+    d.header = text.slice(i).trim();
+    return { d, operand: i };
   }
-  if (!CONDITIONAL_KEYWORDS.has(keyword)) return { d: { ...base, kind: 'other' }, operand: i };
-  const kind = keyword as DirectiveKind;
-  if (kind === 'if' || kind === 'elif') return { d: { ...base, kind, expr: rest.trim() }, operand: i };
-  if (kind === 'else' || kind === 'endif') return { d: { ...base, kind }, operand: i };
+  if (!CONDITIONAL_KEYWORDS.has(keyword)) return { d, operand: i };
+  const kind = (d.kind = keyword as DirectiveKind);
+  if (kind === 'if' || kind === 'elif') {
+    d.expr = text.slice(i).trim();
+    return { d, operand: i };
+  }
+  if (kind === 'else' || kind === 'endif') return { d, operand: i };
   const name = identAt(text, i);
-  const d: Directive = { ...base, kind };
   if (name !== undefined) d.name = name;
   if (kind === 'ifdef' || kind === 'elifdef') d.expr = name ? `defined(${name})` : '';
   else if (kind === 'ifndef' || kind === 'elifndef') d.expr = name ? `!defined(${name})` : '';
   else if (kind === 'define' && name !== undefined) {
     let j = i + name.length;
-    if (text[j] === '(') {
+    if (text.charCodeAt(j) === 40) {
+      // `(` right after the name: function-like (C11 6.10.3p10)
       const close = text.indexOf(')', j);
       const inner = text.slice(j + 1, close < 0 ? text.length : close);
       d.params = inner.split(',').map((p) => p.trim()).filter((p) => p.length > 0);
@@ -462,7 +488,7 @@ function scan(text: string): PpFacts {
     const top = stack[stack.length - 1];
     // The guard shape needs the #define right after the #ifndef.
     if (top?.guard === 'pending' && prev && facts.conditionals[top.index].startLine === prev.d.line) {
-      top.guard = d.kind === 'define' && d.name === top.negName && !d.value && !d.params ? 'yes' : 'no';
+      top.guard = d.kind === 'define' && !raw.codeBefore && d.name === top.negName && !d.value && !d.params ? 'yes' : 'no';
     }
     switch (d.kind) {
       case 'if':
@@ -727,7 +753,7 @@ function simulate(facts: PpFacts, outer: (name: string, initial: boolean) => MSt
 
 const PLATFORM_MACROS = new Set(['NDEBUG', 'linux', 'unix', 'i386', 'sun', 'WIN32', 'WIN64', 'NULL', 'EOF', 'BUFSIZ', 'RAND_MAX', 'EXIT_SUCCESS', 'EXIT_FAILURE', 'CHAR_BIT', 'MB_LEN_MAX', 'PAGE_SIZE', 'PAGESIZE', 'errno']);
 // Limits and system-header constants that allocators test with #ifdef (MAP_HUGETLB, MADV_FREE, ...).
-const SYSTEM_MACRO = /^(?:U?INT(?:_LEAST|_FAST)?\d*_(?:MAX|MIN|C)|U?INT(?:PTR|MAX)_(?:MAX|MIN)|SIZE_MAX|SSIZE_MAX|PTRDIFF_(?:MAX|MIN)|S?CHAR_(?:MAX|MIN)|UCHAR_MAX|U?(?:SHRT|INT|LONG|LLONG)_(?:MAX|MIN)|(?:MAP|PROT|MADV|MREMAP|MFD|MCL|MPOL|O|SYS|SA|SIG|CLOCK|PTHREAD|RTLD|SCHED|CPU|RLIMIT|PR|FUTEX|TARGET_OS|TARGET_CPU|HAVE)_\w+|E(?:NOMEM|INVAL|AGAIN|NOSYS|EXIST|INTR|PERM|NOENT|FAULT|BUSY|OVERFLOW|RANGE|NOTSUP|OPNOTSUPP|WOULDBLOCK))$/;
+const SYSTEM_MACRO = /^(?:U?INT(?:_LEAST|_FAST)?\d*_(?:MAX|MIN|C)|U?INT(?:PTR|MAX)_(?:MAX|MIN)|SIZE_MAX|SSIZE_MAX|PTRDIFF_(?:MAX|MIN)|S?CHAR_(?:MAX|MIN)|UCHAR_MAX|U?(?:SHRT|INT|LONG|LLONG)_(?:MAX|MIN)|(?:MAP|PROT|MADV|MREMAP|MFD|MCL|MPOL|O|SYS|SA|SIG|CLOCK|PTHREAD|RTLD|SCHED|CPU|RLIMIT|PR|FUTEX|TARGET_OS|TARGET_CPU)_\w+|E(?:NOMEM|INVAL|AGAIN|NOSYS|EXIST|INTR|PERM|NOENT|FAULT|BUSY|OVERFLOW|RANGE|NOTSUP|OPNOTSUPP|WOULDBLOCK))$/;
 
 /**
  * The default for buildMacroEnv's isExternal: compiler-predefined and reserved names (`__x`,
