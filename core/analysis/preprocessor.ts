@@ -796,7 +796,7 @@ export function buildMacroEnv(files: PpFacts[], extraDefines: Record<string, str
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const next = new Map<string, MState>();
     for (const f of files) {
-      for (const [k, s] of simulate(f, outer).local) {
+      for (const [k, s] of simulateCached(f, outer)) {
         const old = next.get(k);
         next.set(k, old === undefined || sameState(old, s) ? s : UNK);
       }
@@ -820,6 +820,43 @@ export function buildMacroEnv(files: PpFacts[], extraDefines: Record<string, str
     lookup: (name) => toLookup(resolve(name)),
     lookupInitial: (name) => toLookup(initial(name)),
   };
+}
+
+interface CachedRun {
+  /** Every outside state the run looked at ('\u0001' + name: the initial state). */
+  deps: Map<string, MState>;
+  local: Map<string, MState>;
+}
+
+// A file's simulation depends only on its facts and the outside states it looked at: re-analysis
+// after an edit re-runs the edited file and those whose inputs changed, not the workspace.
+// A few runs per file, since the rounds of one buildMacroEnv see different globals.
+const runCache = new WeakMap<PpFacts, CachedRun[]>();
+const RUNS_PER_FILE = 4;
+
+function simulateCached(facts: PpFacts, outer: (name: string, initial: boolean) => MState): Map<string, MState> {
+  const runs = runCache.get(facts) ?? [];
+  for (const r of runs) {
+    let same = true;
+    for (const [key, state] of r.deps) {
+      const init = key.charCodeAt(0) === 1;
+      if (!sameState(outer(init ? key.slice(1) : key, init), state)) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return r.local;
+  }
+  const deps = new Map<string, MState>();
+  const local = simulate(facts, (name, init) => {
+    const st = outer(name, init);
+    deps.set(init ? '\u0001' + name : name, st);
+    return st;
+  }).local;
+  runs.unshift({ deps, local });
+  if (runs.length > RUNS_PER_FILE) runs.pop();
+  runCache.set(facts, runs);
+  return local;
 }
 
 function sameMap(a: Map<string, MState>, b: Map<string, MState>): boolean {
@@ -882,6 +919,8 @@ function branchBody(c: Conditional, bi: number): { from: number; to: number } {
 /**
  * Lines (1-based, inclusive) compiled out under `env`: the inside of every branch known to be
  * skipped. Directive lines stay active-looking, as in clangd; include guards never produce regions.
+ * Results are cached per (facts, env) object: treat both as immutable (buildMacroEnv returns a
+ * new env on every call).
  */
 export function inactiveRegions(facts: PpFacts, env: MacroEnv): { startLine: number; endLine: number; condition: string }[] {
   try {

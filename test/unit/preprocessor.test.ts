@@ -420,6 +420,18 @@ describe('preprocessor: the workspace macro environment', () => {
     assert.equal(buildMacroEnv([debug, rel], {}).values.get('X_DEBUG'), null);
   });
 
+  it('follows an edit of one header into the files that depend on it (cached runs are keyed by their inputs)', () => {
+    const debug = scanPreprocessor('#ifndef X_DEBUG\n# if X_RELEASE\n#  define X_DEBUG 0\n# else\n#  define X_DEBUG 1\n# endif\n#endif\n');
+    const rel1 = scanPreprocessor('#ifndef X_RELEASE\n# define X_RELEASE 1\n#endif\n');
+    const rel0 = scanPreprocessor('#ifndef X_RELEASE\n# define X_RELEASE 0\n#endif\n');
+    for (let k = 0; k < 3; k++) {
+      assert.equal(buildMacroEnv([debug, rel1], {}).values.get('X_DEBUG'), '0');
+      assert.equal(buildMacroEnv([debug, rel0], {}).values.get('X_DEBUG'), '1');
+      assert.equal(buildMacroEnv([debug, rel0], { X_RELEASE: '1' }).values.get('X_DEBUG'), '0');
+      assert.equal(buildMacroEnv([debug], {}).values.get('X_DEBUG'), '1');
+    }
+  });
+
   const shapes: [string, string, Record<string, string | null>, string, MacroLookup | undefined][] = [
     ['a define under an unknown branch', '#ifdef __linux__\n#define HAS_X 1\n#endif\n', {}, 'HAS_X', undefined],
     ['the same define on both unknown branches', '#ifdef __linux__\n#define P 4096\n#else\n#define P 4096\n#endif\n', {}, 'P', { defined: true, value: '4096' }],
