@@ -427,8 +427,10 @@ interface OpenCond {
   hasElse: boolean;
   /** The X of an open `#ifndef X` branch, for flag defaults. */
   negName: string | undefined;
-  /** Guard shape so far: `#ifndef X` whose next directive is `#define X` with an empty body. */
+  /** Guard shape so far: `#ifndef X` whose next directive is `#define X` with an empty body (or 1, for `X_H`). */
   guard: 'pending' | 'yes' | 'no';
+  /** The line of that #define. */
+  guardDefine: number;
 }
 
 /** Scans the directives of one C file. Never throws. */
@@ -450,6 +452,7 @@ function scan(text: string): PpFacts {
   const openNeg = new Map<string, number>();
   const defaulted = new Set<string>();
   const macroSets: Set<string>[] = [];
+  const guardDefines = new Set<number>(); // lines of `#define X_H 1` that turned out to be guards
   const problem = (line: number, message: string) => facts.problems.push({ line, message });
   const closeBranch = (o: OpenCond) => {
     if (o.negName !== undefined) {
@@ -488,7 +491,9 @@ function scan(text: string): PpFacts {
     const top = stack[stack.length - 1];
     // The guard shape needs the #define right after the #ifndef.
     if (top?.guard === 'pending' && prev && facts.conditionals[top.index].startLine === prev.d.line) {
-      top.guard = d.kind === 'define' && !raw.codeBefore && d.name === top.negName && !d.value && !d.params ? 'yes' : 'no';
+      const shape = d.kind === 'define' && !raw.codeBefore && d.name === top.negName && !d.params && (!d.value || (d.value === '1' && GUARD_NAME.test(top.negName ?? '')));
+      top.guard = shape ? 'yes' : 'no';
+      top.guardDefine = d.line;
     }
     switch (d.kind) {
       case 'if':
@@ -498,7 +503,7 @@ function scan(text: string): PpFacts {
         const b: Branch = { line: d.line, endLine: d.endLine, kind: d.kind, expr: d.expr ?? '' };
         facts.conditionals.push({ startLine: d.line, endLine: lexed.lastLine, branches: [b], closed: false, includeGuard: false, macros: [], parent: top ? top.index : null });
         macroSets.push(new Set());
-        const o: OpenCond = { index, hasElse: false, negName: undefined, guard: 'no' };
+        const o: OpenCond = { index, hasElse: false, negName: undefined, guard: 'no', guardDefine: 0 };
         openBranch(o, b);
         if (o.negName !== undefined) o.guard = 'pending';
         stack.push(o);
@@ -537,7 +542,10 @@ function scan(text: string): PpFacts {
         const c = facts.conditionals[top.index];
         c.endLine = d.line;
         c.closed = true;
-        if (top.guard === 'yes') c.includeGuard = true;
+        if (top.guard === 'yes') {
+          c.includeGuard = true;
+          guardDefines.add(top.guardDefine);
+        }
         break;
       }
       case 'define':
@@ -560,6 +568,7 @@ function scan(text: string): PpFacts {
   }
   facts.conditionals.forEach((c, k) => (c.macros = [...macroSets[k]]));
   markIncludeGuards(facts, lexed);
+  if (guardDefines.size) facts.defaults = facts.defaults.filter((d) => !guardDefines.has(d.line));
   for (const c of facts.conditionals) if (c.includeGuard) defaulted.add(negatedDefinedName(c.branches[0].kind, c.branches[0].expr)!);
   facts.defaulted = [...defaulted];
   return facts;
@@ -576,13 +585,21 @@ function skipParens(toks: PpToken[], open: number): number {
 
 /** A guard-shaped conditional is an include guard when it wraps the file or its name says so (`X_H`). */
 function markIncludeGuards(facts: PpFacts, lexed: Lexed): void {
+  let firstDirective = Infinity;
+  let lastDirective = 0;
+  for (const d of facts.directives) {
+    if (d.kind === 'other') continue; // #pragma once may sit outside
+    firstDirective = Math.min(firstDirective, d.line);
+    lastDirective = d.line;
+  }
   for (const c of facts.conditionals) {
     if (!c.includeGuard) continue;
     const name = negatedDefinedName(c.branches[0].kind, c.branches[0].expr)!;
     const wraps =
       c.parent === null &&
       (lexed.firstCode === 0 || (lexed.firstCode > c.startLine && lexed.lastCode < c.endLine)) &&
-      facts.directives.every((d) => d.kind === 'other' || (d.line >= c.startLine && d.line <= c.endLine));
+      firstDirective >= c.startLine &&
+      lastDirective <= c.endLine;
     if (wraps && facts.includeGuard === null) facts.includeGuard = name;
     else if (!wraps && !GUARD_NAME.test(name)) c.includeGuard = false;
   }
@@ -622,6 +639,8 @@ function sameState(a: MState, b: MState): boolean {
   return a.value === b.value && (a.params ?? []).join(',') === (b.params ?? []).join(',') && !a.params === !b.params;
 }
 
+const NO_CHANGES: ReadonlyMap<string, MState | undefined> = new Map();
+
 function fromTri(t: Tri): Act {
   return !t.known ? Act.Maybe : t.value !== 0n ? Act.Yes : Act.No;
 }
@@ -642,7 +661,7 @@ interface Frame {
   /** Local states before the conditional of every name a branch changed (undefined = not set locally). */
   entry: Map<string, MState | undefined>;
   /** Per branch that may be taken: the states of `entry`'s names at its end. */
-  ends: Map<string, MState | undefined>[];
+  ends: ReadonlyMap<string, MState | undefined>[];
 }
 
 interface Simulation {
@@ -681,8 +700,8 @@ function simulate(facts: PpFacts, outer: (name: string, initial: boolean) => MSt
     return d.kind === 'else' ? Act.Yes : d.expr ? fromTri(evaluateIf(d.expr, env)) : Act.Maybe;
   };
   const endBranch = (f: Frame) => {
-    if (f.entry.size === 0) return;
-    if (f.rel !== Act.No) f.ends.push(new Map([...f.entry.keys()].map((k) => [k, local.get(k)])));
+    // Every branch that may run is an outcome, also one that changed nothing (yet).
+    if (f.rel !== Act.No) f.ends.push(f.entry.size ? new Map([...f.entry.keys()].map((k) => [k, local.get(k)])) : NO_CHANGES);
     for (const [k, v] of f.entry) {
       if (v === undefined) local.delete(k);
       else local.set(k, v);
@@ -692,7 +711,7 @@ function simulate(facts: PpFacts, outer: (name: string, initial: boolean) => MSt
     const f = frames.pop()!;
     endBranch(f);
     if (f.entry.size === 0) return;
-    const outcomes = f.taken === Act.Yes ? f.ends : [...f.ends, new Map<string, MState | undefined>()];
+    const outcomes = f.taken === Act.Yes ? f.ends : [...f.ends, NO_CHANGES];
     for (const [k, before] of f.entry) {
       const states = outcomes.map((o) => (o.has(k) ? o.get(k) : before)).map((v) => v ?? outer(k, defaulted.has(k)));
       const joined = states.every((s) => sameState(s, states[0])) ? states[0] : UNK;

@@ -204,6 +204,8 @@ describe('preprocessor: include guards and flag defaults', () => {
     ['#pragma once outside', '#pragma once\n#ifndef Y_H\n#define Y_H\n#endif\n', 'Y_H', true],
     ['a guard-named one with code around', 'int a;\n#ifndef Z_H\n#define Z_H\n#endif\nint b;\n', null, true],
     ['a defined-by-default switch with code around', 'int a;\n#ifndef USE_FAST\n#define USE_FAST\n#endif\nint b;\n', null, false],
+    ['`#define X_H 1`', '#ifndef X_H\n#define X_H 1\nint x;\n#endif\n', 'X_H', true],
+    ['a flag on by default that wraps its file', '#ifndef FOO_ENABLED\n#define FOO_ENABLED 1\n#endif\n', null, false],
     ['the define not first', '#ifndef W_H\nint w;\n#define W_H\n#endif\n', null, false],
     ['an #else', '#ifndef V_H\n#define V_H\n#else\n#endif\n', null, false],
   ];
@@ -212,9 +214,15 @@ describe('preprocessor: include guards and flag defaults', () => {
       const f = scanPreprocessor(text);
       assert.equal(f.includeGuard, fileGuard);
       assert.equal(f.conditionals.at(-1)!.includeGuard, conditionalGuard);
-      assert.deepEqual(f.defaults, []);
+      assert.deepEqual(f.defaults.map((d) => d.name), /ENABLED/.test(text) ? ['FOO_ENABLED'] : []);
     });
   }
+
+  it('stays linear with thousands of guard-shaped conditionals', () => {
+    const f = scanPreprocessor('#ifndef A_H\n#define A_H\n#endif\n'.repeat(20_000));
+    assert.equal(f.conditionals.length, 20_000);
+    assert.equal(f.includeGuard, null);
+  });
 });
 
 describe('preprocessor: evaluateIf', () => {
@@ -434,6 +442,9 @@ describe('preprocessor: the workspace macro environment', () => {
 
   const shapes: [string, string, Record<string, string | null>, string, MacroLookup | undefined][] = [
     ['a define under an unknown branch', '#ifdef __linux__\n#define HAS_X 1\n#endif\n', {}, 'HAS_X', undefined],
+    ['a define on the #else of an unknown branch only', '#ifdef __linux__\n#else\n#define ELSE_ONLY 1\n#endif\n', {}, 'ELSE_ONLY', undefined],
+    ['an #undef on one unknown branch', '#define U 1\n#ifdef __linux__\n#undef U\n#endif\n', {}, 'U', undefined],
+    ['a define in nested known branches under an unknown one', '#ifdef __linux__\n# if 1\n#  define NESTED 1\n# endif\n#else\n# define NESTED 1\n#endif\n', {}, 'NESTED', { defined: true, value: '1' }],
     ['the same define on both unknown branches', '#ifdef __linux__\n#define P 4096\n#else\n#define P 4096\n#endif\n', {}, 'P', { defined: true, value: '4096' }],
     ['a known branch', '#ifdef __linux__\n#define HAS_X 1\n#endif\n', { __linux__: '1' }, 'HAS_X', { defined: true, value: '1' }],
     ['a known-skipped branch', '#if 0\n#define DEAD 1\n#endif\n', {}, 'DEAD', { defined: false }],
