@@ -427,8 +427,8 @@ interface OpenCond {
   hasElse: boolean;
   /** The X of an open `#ifndef X` branch, for flag defaults. */
   negName: string | undefined;
-  /** Guard shape so far: `#ifndef X` whose next directive is `#define X` with an empty body (or 1, for `X_H`). */
-  guard: 'pending' | 'yes' | 'no';
+  /** Guard shape: `#ifndef X` whose next directive is `#define X` with an empty body (or 1, for `X_H`). */
+  guard: 'yes' | 'no';
   /** The line of that #define. */
   guardDefine: number;
 }
@@ -483,17 +483,19 @@ function scan(text: string): PpFacts {
       if (p.d.kind === 'ifdef' || p.d.kind === 'ifndef' || p.d.kind === 'elifdef' || p.d.kind === 'elifndef') break;
     }
   };
-  let prev: Parsed | undefined;
+  let pending: OpenCond | undefined; // an `#ifndef X` just opened: is the next directive `#define X`?
   for (const raw of lexed.raw) {
     const p = parseDirective(raw);
     const d = p.d;
     facts.directives.push(d);
     const top = stack[stack.length - 1];
-    // The guard shape needs the #define right after the #ifndef.
-    if (top?.guard === 'pending' && prev && facts.conditionals[top.index].startLine === prev.d.line) {
-      const shape = d.kind === 'define' && !raw.codeBefore && d.name === top.negName && !d.params && (!d.value || (d.value === '1' && GUARD_NAME.test(top.negName ?? '')));
-      top.guard = shape ? 'yes' : 'no';
-      top.guardDefine = d.line;
+    if (pending) {
+      // The guard shape needs the #define right after the #ifndef, with no code between.
+      const name = pending.negName ?? '';
+      const shape = d.kind === 'define' && !raw.codeBefore && d.name === name && !d.params && (!d.value || (d.value === '1' && GUARD_NAME.test(name)));
+      pending.guard = shape ? 'yes' : 'no';
+      pending.guardDefine = d.line;
+      pending = undefined;
     }
     switch (d.kind) {
       case 'if':
@@ -505,7 +507,7 @@ function scan(text: string): PpFacts {
         macroSets.push(new Set());
         const o: OpenCond = { index, hasElse: false, negName: undefined, guard: 'no', guardDefine: 0 };
         openBranch(o, b);
-        if (o.negName !== undefined) o.guard = 'pending';
+        if (o.negName !== undefined) pending = o;
         stack.push(o);
         if (!b.expr) problem(d.line, `#${d.kind} without ${d.kind === 'if' ? 'an expression' : 'a macro name'}`);
         addUses(raw, p, index);
@@ -560,7 +562,6 @@ function scan(text: string): PpFacts {
         if (d.name === undefined) problem(d.line, '#undef without a macro name');
         break;
     }
-    prev = p;
   }
   for (let k = stack.length - 1; k >= 0; k--) {
     const c = facts.conditionals[stack[k].index];
@@ -770,9 +771,10 @@ function simulate(facts: PpFacts, outer: (name: string, initial: boolean) => MSt
 
 // ---- the workspace environment -------------------------------------------------------------
 
-const PLATFORM_MACROS = new Set(['NDEBUG', 'linux', 'unix', 'i386', 'sun', 'WIN32', 'WIN64', 'NULL', 'EOF', 'BUFSIZ', 'RAND_MAX', 'EXIT_SUCCESS', 'EXIT_FAILURE', 'CHAR_BIT', 'MB_LEN_MAX', 'PAGE_SIZE', 'PAGESIZE', 'errno']);
-// Limits and system-header constants that allocators test with #ifdef (MAP_HUGETLB, MADV_FREE, ...).
-const SYSTEM_MACRO = /^(?:U?INT(?:_LEAST|_FAST)?\d*_(?:MAX|MIN|C)|U?INT(?:PTR|MAX)_(?:MAX|MIN)|SIZE_MAX|SSIZE_MAX|PTRDIFF_(?:MAX|MIN)|S?CHAR_(?:MAX|MIN)|UCHAR_MAX|U?(?:SHRT|INT|LONG|LLONG)_(?:MAX|MIN)|(?:MAP|PROT|MADV|MREMAP|MFD|MCL|MPOL|O|SYS|SA|SIG|CLOCK|PTHREAD|RTLD|SCHED|CPU|RLIMIT|PR|FUTEX|TARGET_OS|TARGET_CPU)_\w+|E(?:NOMEM|INVAL|AGAIN|NOSYS|EXIST|INTR|PERM|NOENT|FAULT|BUSY|OVERFLOW|RANGE|NOTSUP|OPNOTSUPP|WOULDBLOCK))$/;
+const PLATFORM_MACROS = new Set(['NDEBUG', 'linux', 'unix', 'i386', 'sun', 'WIN32', 'WIN64', 'NULL', 'EOF', 'BUFSIZ', 'RAND_MAX', 'EXIT_SUCCESS', 'EXIT_FAILURE', 'CHAR_BIT', 'MB_LEN_MAX', 'PAGE_SIZE', 'PAGESIZE', 'CPU_SETSIZE', 'errno']);
+// Limits and system-header constants allocators test with #ifdef (MAP_HUGETLB, MADV_FREE, SYS_gettid).
+// Only prefixes no project would use for its own flags: an external name hides workspace defaults.
+const SYSTEM_MACRO = /^(?:U?INT(?:_LEAST|_FAST)?\d*_(?:MAX|MIN|C)|U?INT(?:PTR|MAX)_(?:MAX|MIN)|S?SIZE_MAX|PTRDIFF_(?:MAX|MIN)|S?CHAR_(?:MAX|MIN)|UCHAR_MAX|U?(?:SHRT|INT|LONG|LLONG)_(?:MAX|MIN)|(?:MAP|PROT|MADV|MREMAP|MFD|MPOL|MCL|RTLD|FUTEX|RLIMIT|PTHREAD|CLOCK|TARGET_OS|TARGET_CPU)_[A-Z0-9_]+|SYS_[a-z]\w*|PR_(?:SET|GET)_\w+|E(?:NOMEM|INVAL|AGAIN|NOSYS|EXIST|INTR|PERM|NOENT|FAULT|BUSY|OVERFLOW|RANGE|NOTSUP|OPNOTSUPP|WOULDBLOCK))$/;
 
 /**
  * The default for buildMacroEnv's isExternal: compiler-predefined and reserved names (`__x`,

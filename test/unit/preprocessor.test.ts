@@ -7,6 +7,7 @@ import {
   evaluateIf,
   guardAt,
   inactiveRegions,
+  isExternalMacro,
   scanPreprocessor,
   type MacroEnv,
   type MacroLookup,
@@ -439,6 +440,30 @@ describe('preprocessor: the workspace macro environment', () => {
       assert.equal(buildMacroEnv([debug], {}).values.get('X_DEBUG'), '1');
     }
   });
+
+  const external: [string, boolean][] = [
+    ['__linux__', true],
+    ['__APPLE__', true],
+    ['_WIN32', true],
+    ['_GNU_SOURCE', true],
+    ['NDEBUG', true],
+    ['linux', true],
+    ['unix', true],
+    ['MAP_HUGETLB', true],
+    ['MADV_FREE', true],
+    ['SYS_gettid', true],
+    ['SIZE_MAX', true],
+    ['UINTPTR_MAX', true],
+    ['_quill_private', false],
+    ['QUILL_CLASS_STATS_COMPILED', false],
+    ['HAKMEM_POOL_HOTBOX_V2_STATS_COMPILED', false],
+    ['SYS_ALLOC_STATS_COMPILED', false],
+    ['HAVE_ATOMICS', false],
+    ['DEBUG', false],
+  ];
+  for (const [name, want] of external) {
+    it(`counts ${name} as ${want ? 'external (unknown)' : 'a workspace name'} by default`, () => assert.equal(isExternalMacro(name), want));
+  }
 
   const shapes: [string, string, Record<string, string | null>, string, MacroLookup | undefined][] = [
     ['a define under an unknown branch', '#ifdef __linux__\n#define HAS_X 1\n#endif\n', {}, 'HAS_X', undefined],
