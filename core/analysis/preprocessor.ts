@@ -977,10 +977,21 @@ function enclosingBranch(facts: PpFacts, line: number, skipGuards: boolean): [nu
   return best;
 }
 
+/**
+ * The macro a branch is about: the first workspace name in its condition (in
+ * `defined(__linux__) && !X_COMPILED` that is X_COMPILED), and whether the branch wants it off
+ * (`!X`, `!defined(X)`, `X == 0`).
+ */
 function mainMacro(b: Branch): { macro: string; negated: boolean } {
-  const negated = /^!/.test(b.expr.trim());
-  const id = tokenizePp(b.expr).find((t) => t.kind === 'id' && t.text !== 'defined');
-  return { macro: id?.text ?? '', negated };
+  const toks = tokenizePp(b.expr);
+  const ids = toks.map((t, k) => [t, k] as const).filter(([t]) => t.kind === 'id' && t.text !== 'defined');
+  const hit = ids.find(([t]) => !isExternalMacro(t.text)) ?? ids[0];
+  if (!hit) return { macro: '', negated: false };
+  let k = hit[1] - 1;
+  while (k >= 0 && (toks[k].text === '(' || toks[k].text === 'defined')) k--;
+  const after = hit[1] + (toks[hit[1] + 1]?.text === ')' ? 2 : 1);
+  const negated = toks[k]?.text === '!' || (toks[after]?.text === '==' && toks[after + 1]?.text === '0');
+  return { macro: hit[0].text, negated };
 }
 
 export interface GuardInfo {

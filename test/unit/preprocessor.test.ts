@@ -565,6 +565,23 @@ describe('preprocessor: guards and inactive regions in allocator/src', () => {
     assert.deepEqual(inactiveRegions(f, env).map((r) => [r.startLine, r.endLine]), [[7, 7]]);
   });
 
+  const mains: [string, string, boolean][] = [
+    ['#if QUILL_X', 'QUILL_X', false],
+    ['#if !QUILL_X', 'QUILL_X', true],
+    ['#ifndef QUILL_X', 'QUILL_X', true],
+    ['#if !defined(QUILL_X)', 'QUILL_X', true],
+    ['#if QUILL_X == 0', 'QUILL_X', true],
+    ['#if defined(__linux__) && !QUILL_X', 'QUILL_X', true],
+    ['#if defined(__linux__)', '__linux__', false],
+    ['#if 0', '', false],
+  ];
+  for (const [directive, macro, negated] of mains) {
+    it(`takes ${macro || 'no macro'} as the main macro of \`${directive}\` (negated: ${negated})`, () => {
+      const g = guardAt(scanPreprocessor(`${directive}\nint x;\n#endif\n`), 2)!;
+      assert.deepEqual([g.macro, g.negated], [macro, negated]);
+    });
+  }
+
   it('returns null outside any conditional', () => {
     const { text, facts: f } = file('quill_malloc.c');
     assert.equal(guardAt(f, lineOf(text, 'int quill_init(void)')), null);
