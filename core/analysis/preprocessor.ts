@@ -173,7 +173,7 @@ let crossed = 0;
 function lex(s: string): Lexed {
   const raw: RawDirective[] = [];
   const n = s.length;
-  let i = 0;
+  let i = s.charCodeAt(0) === 0xfeff ? 1 : 0; // a byte-order mark is not code
   let line = 1;
   let bol = true; // only blanks and comments so far on this line
   let firstCode = 0;

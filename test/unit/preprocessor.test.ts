@@ -114,6 +114,7 @@ describe('preprocessor: directive lexing (core/analysis/preprocessor)', () => {
     ['#ifdef/#ifndef as defined()', '#ifdef A\n#elifndef B\n#endif\n', (f) => f.conditionals[0].branches.map((b) => b.expr), ['defined(A)', '!defined(B)']],
     ['include forms', '#include <a.h>\n#include_next "b.h"\n', (f) => f.directives.map((d) => [d.kind, d.header]), [['include', '<a.h>'], ['include', '"b.h"']]],
     ['an object-like macro whose body starts with (', '#define P (1)\n', (f) => [f.defines[0].params, f.defines[0].value], [undefined, '(1)']],
+    ['after a byte-order mark', '\ufeff#ifndef X_H\n#define X_H\n#endif\n', (f) => f.includeGuard, 'X_H'],
     ['an unterminated comment', '/* open\n#define X 1\n', (f) => [f.directives.length, f.lastLine], [0, 3]],
   ];
   for (const [what, text, pick, want] of table) {
