@@ -922,12 +922,16 @@ function negate(e: string): string {
   return isSimple(e) ? `!${e}` : `!(${e})`;
 }
 
+const MAX_SHOWN_BRANCHES = 8;
+
 /** The condition under which a branch's lines are compiled: `!(A) && B` for `#elif B` after `#if A`. */
 function branchCondition(c: Conditional, bi: number): string {
-  const parts = c.branches.slice(0, bi).map((b) => negate(b.expr || '0'));
+  // A long #elif chain would repeat every earlier condition in every later one: keep it short.
+  const parts = c.branches.slice(0, Math.min(bi, MAX_SHOWN_BRANCHES)).map((b) => negate(b.expr || '0'));
+  if (bi > MAX_SHOWN_BRANCHES) parts.push('...');
   const own = c.branches[bi];
   if (own.kind !== 'else') parts.push(parts.length && !isSimple(own.expr) ? `(${own.expr})` : own.expr);
-  return parts.map((p) => (parts.length > 1 && /\|\||\?/.test(p) && !p.startsWith('(') && !p.startsWith('!(') ? `(${p})` : p)).join(' && ');
+  return parts.join(' && ');
 }
 
 /** The line range strictly inside branch `bi` (between its directive and the next one). */

@@ -583,6 +583,23 @@ describe('preprocessor: guards and inactive regions in allocator/src', () => {
     });
   }
 
+  it('spells the condition of #elif and #else branches', () => {
+    const f = scanPreprocessor('#if A\na;\n#elif B || C\nbc;\n#elif defined(D)\nd;\n#else\ne;\n#endif\n');
+    assert.deepEqual(
+      inactiveRegions(f, envOf({ A: '0', B: '0', C: '0', D: null })).map((r) => [r.startLine, r.condition]),
+      [
+        [2, 'A'],
+        [4, '!A && (B || C)'],
+        [6, '!A && !(B || C) && defined(D)'],
+      ],
+    );
+    assert.equal(guardAt(f, 8)!.condition, '!A && !(B || C) && !defined(D)');
+    const chain = scanPreprocessor('#if X == 0\n' + Array.from({ length: 2000 }, (_, k) => `#elif X == ${k + 1}\nint v${k};\n`).join('') + '#endif\n');
+    const regions = inactiveRegions(chain, envOf({ X: '5000' }));
+    assert.equal(regions.length, 2000);
+    assert.ok(regions.every((r) => r.condition.length < 200));
+  });
+
   it('returns null outside any conditional', () => {
     const { text, facts: f } = file('quill_malloc.c');
     assert.equal(guardAt(f, lineOf(text, 'int quill_init(void)')), null);
