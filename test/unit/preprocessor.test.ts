@@ -583,6 +583,21 @@ describe('preprocessor: guards and inactive regions in allocator/src', () => {
     });
   }
 
+  const chains: [string, string, EnvSpec, (boolean | null)[]][] = [
+    ['unknown, then true: the #else is known skipped', '#if U\na;\n#elif 1\nb;\n#else\nc;\n#endif\n', {}, [null, null, false]],
+    ['true, then unknown: the rest is known skipped', '#if 1\na;\n#elif U\nb;\n#else\nc;\n#endif\n', {}, [true, false, false]],
+    ['false, then unknown', '#if 0\na;\n#elif U\nb;\n#else\nc;\n#endif\n', {}, [false, null, null]],
+    ['elifdef and elifndef', '#ifdef A\na;\n#elifdef B\nb;\n#elifndef C\nc;\n#endif\n', { A: null, B: null, C: null }, [false, false, true]],
+    ['under an unknown parent', '#if U\n#if 1\na;\n#else\nb;\n#endif\n#endif\n', {}, [null, false]],
+  ];
+  for (const [what, text, spec, want] of chains) {
+    it(`decides branches in order: ${what}`, () => {
+      const f = scanPreprocessor(text);
+      const lines = text.split('\n').flatMap((l, i) => (/^[a-z]+;$/.test(l) ? [i + 1] : []));
+      assert.deepEqual(lines.map((l) => activeAt(f, l, envOf(spec))), want);
+    });
+  }
+
   it('spells the condition of #elif and #else branches', () => {
     const f = scanPreprocessor('#if A\na;\n#elif B || C\nbc;\n#elif defined(D)\nd;\n#else\ne;\n#endif\n');
     assert.deepEqual(
