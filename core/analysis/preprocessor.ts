@@ -113,6 +113,8 @@ interface RawDirective {
   text: string;
   /** Pairs (text offset, source offset) where a copied run of source starts. */
   map: number[];
+  /** Code (not only comments) between the previous directive and this one. */
+  codeBefore: boolean;
 }
 
 /** If a backslash at `i` ends the physical line, the offset just past the newline, else -1. */
@@ -161,14 +163,22 @@ interface Lexed {
   lastLine: number;
 }
 
+// After code on a line, blanks and `#` no longer matter: only these end a run the lexer skips.
+const SPECIAL = new Uint8Array(128);
+for (const ch of '\n\\/"\'') SPECIAL[ch.charCodeAt(0)] = 1;
+
+/** Newlines crossed by the last lineCommentEnd / literalEnd call (module state: no closure per call). */
+let crossed = 0;
+
 function lex(s: string): Lexed {
   const raw: RawDirective[] = [];
   const n = s.length;
-  let i = 0;
+  let i = s.charCodeAt(0) === 0xfeff ? 1 : 0; // a byte-order mark is not code
   let line = 1;
   let bol = true; // only blanks and comments so far on this line
   let firstCode = 0;
   let lastCode = 0;
+  let code = false; // code since the last directive
   while (i < n) {
     const c = s.charCodeAt(i);
     if (c === LF) {
@@ -197,22 +207,16 @@ function lex(s: string): Lexed {
         continue;
       }
       if (d === SLASH) {
-        i = lineCommentEnd(s, i + 2, (k) => (line += k));
+        i = lineCommentEnd(s, i + 2);
+        line += crossed;
         continue;
       }
     } else if (bol && (c === HASH || (c === PERCENT && s.charCodeAt(i + 1) === COLON))) {
-      const d = readDirective(s, i, line);
+      const d = readDirective(s, i, line, code);
       raw.push(d);
+      code = false;
       line = d.endLine;
       i = d.end;
-      continue;
-    } else if (c === DQUOTE || (c === QUOTE && !isDigitSeparator(s, i))) {
-      if (lastCode !== line) {
-        lastCode = line;
-        if (!firstCode) firstCode = line;
-      }
-      bol = false;
-      i = literalEnd(s, i, (k) => (line += k));
       continue;
     }
     if (lastCode !== line) {
@@ -220,13 +224,21 @@ function lex(s: string): Lexed {
       if (!firstCode) firstCode = line;
     }
     bol = false;
+    code = true;
+    if (c === DQUOTE || (c === QUOTE && !isDigitSeparator(s, i))) {
+      i = literalEnd(s, i);
+      line += crossed;
+      continue;
+    }
     i++;
+    for (let k = s.charCodeAt(i); i < n && (k >= 128 || SPECIAL[k] === 0); k = s.charCodeAt(++i));
   }
   return { raw, firstCode, lastCode, lastLine: line };
 }
 
 /** From inside a // comment: the offset of the newline that ends it (continuations extend it). */
-function lineCommentEnd(s: string, i: number, addLines: (k: number) => void): number {
+function lineCommentEnd(s: string, i: number): number {
+  crossed = 0;
   for (;;) {
     const e = s.indexOf('\n', i);
     if (e < 0) return s.length;
@@ -234,13 +246,14 @@ function lineCommentEnd(s: string, i: number, addLines: (k: number) => void): nu
     if (s.charCodeAt(k) === CR) k--;
     while (s.charCodeAt(k) === 32 || s.charCodeAt(k) === 9) k--;
     if (s.charCodeAt(k) !== BACKSLASH) return e;
-    addLines(1);
+    crossed++;
     i = e + 1;
   }
 }
 
 /** From an opening quote: the offset after the literal, or of the newline that cuts it short. */
-function literalEnd(s: string, i: number, addLines: (k: number) => void): number {
+function literalEnd(s: string, i: number): number {
+  crossed = 0;
   const q = s.charCodeAt(i);
   let j = i + 1;
   const n = s.length;
@@ -251,7 +264,7 @@ function literalEnd(s: string, i: number, addLines: (k: number) => void): number
     if (c === BACKSLASH) {
       const e = continuationEnd(s, j);
       if (e >= 0) {
-        addLines(1);
+        crossed++;
         j = e;
       } else j += 2;
       continue;
@@ -262,66 +275,69 @@ function literalEnd(s: string, i: number, addLines: (k: number) => void): number
 }
 
 /** Reads the logical directive line starting at `#`; `end` is the offset of the newline that ends it. */
-function readDirective(s: string, start: number, line: number): RawDirective & { end: number } {
+function readDirective(s: string, start: number, line: number, codeBefore: boolean): RawDirective & { end: number } {
   const n = s.length;
-  const parts: string[] = [];
+  let out = '';
   const map: number[] = [];
-  let len = 0;
   let seg = start;
   let j = start;
   let cur = line;
   let lit = 0;
-  const flush = (to: number) => {
-    if (to > seg) {
-      map.push(len, seg);
-      parts.push(s.slice(seg, to));
-      len += to - seg;
-    }
-  };
   while (j < n) {
     const c = s.charCodeAt(j);
     if (c === LF) break;
+    let cut = -1; // where a run of copied source ends
+    let resume = 0;
     if (c === BACKSLASH) {
       const e = continuationEnd(s, j);
       if (e >= 0) {
-        flush(j);
+        cut = j;
+        resume = e;
         cur++;
-        j = seg = e;
-        continue;
-      }
-      if (lit) {
+      } else if (lit) {
         j += 2;
         continue;
       }
     } else if (c === CR) {
-      flush(j);
-      j = seg = j + 1;
-      continue;
+      cut = j;
+      resume = j + 1;
     } else if (lit) {
       if (c === lit) lit = 0;
     } else if (c === SLASH && s.charCodeAt(j + 1) === STAR) {
       // A comment is one space (translation phase 3), even when it spans lines: the directive goes on.
-      flush(j);
-      map.push(len, j);
-      parts.push(' ');
-      len++;
-      const e = commentEnd(s, j);
-      cur += countNewlines(s, j, e);
-      j = seg = e;
-      continue;
+      cut = j;
+      resume = commentEnd(s, j);
+      cur += countNewlines(s, j, resume);
     } else if (c === SLASH && s.charCodeAt(j + 1) === SLASH) {
-      flush(j);
-      let extra = 0;
-      j = seg = lineCommentEnd(s, j + 2, (k) => (extra += k));
-      cur += extra;
+      if (j > seg) {
+        map.push(out.length, seg);
+        out += s.slice(seg, j);
+      }
+      j = seg = lineCommentEnd(s, j + 2);
+      cur += crossed;
       break;
     } else if (c === DQUOTE || (c === QUOTE && !isDigitSeparator(s, j))) {
       lit = c;
     }
-    j++;
+    if (cut < 0) {
+      j++;
+      continue;
+    }
+    if (cut > seg) {
+      map.push(out.length, seg);
+      out += s.slice(seg, cut);
+    }
+    if (c === SLASH) {
+      map.push(out.length, cut);
+      out += ' ';
+    }
+    j = seg = resume;
   }
-  flush(j);
-  return { line, endLine: cur, start, text: parts.join('').trimEnd(), map, end: j };
+  if (j > seg) {
+    map.push(out.length, seg);
+    out += s.slice(seg, j);
+  }
+  return { line, endLine: cur, start, text: out.trimEnd(), map, end: j, codeBefore };
 }
 
 /** Source offset of a directive text offset. */
@@ -338,15 +354,21 @@ function sourceOffset(d: RawDirective, off: number): number {
 // ---- directives -----------------------------------------------------------------------------
 
 const CONDITIONAL_KEYWORDS = new Set(['if', 'ifdef', 'ifndef', 'elif', 'elifdef', 'elifndef', 'else', 'endif', 'define', 'undef']);
-const IDENT = /[A-Za-z_$\u0080-\uffff][\w$\u0080-\uffff]*/y;
 
+function isIdentStart(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 36 || c >= 128;
+}
+
+/** The identifier at `i`, else undefined. */
 function identAt(text: string, i: number): string | undefined {
-  IDENT.lastIndex = i;
-  return IDENT.exec(text)?.[0];
+  if (!isIdentStart(text.charCodeAt(i))) return undefined;
+  let j = i + 1;
+  for (let c = text.charCodeAt(j); j < text.length && (isIdentStart(c) || (c >= 48 && c <= 57)); c = text.charCodeAt(++j));
+  return text.slice(i, j);
 }
 
 function skipBlanks(text: string, i: number): number {
-  while (i < text.length && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9 || text.charCodeAt(i) === 12 || text.charCodeAt(i) === 11)) i++;
+  for (let c = text.charCodeAt(i); c === 32 || c === 9 || c === 12 || c === 11; c = text.charCodeAt(++i));
   return i;
 }
 
@@ -361,23 +383,27 @@ function parseDirective(raw: RawDirective): Parsed {
   let i = skipBlanks(text, text.charCodeAt(0) === PERCENT ? 2 : 1);
   const keyword = identAt(text, i) ?? '';
   i = skipBlanks(text, i + keyword.length);
-  const base = { line: raw.line, endLine: raw.endLine, text, keyword };
-  const rest = text.slice(i);
+  const d: Directive = { kind: 'other', line: raw.line, endLine: raw.endLine, text, keyword };
   if (keyword === 'include' || keyword === 'include_next' || keyword === 'import') {
-    return { d: { ...base, kind: 'include', header: rest.trim() }, operand: i };
+    d.kind = 'include';
+    d.header = text.slice(i).trim();
+    return { d, operand: i };
   }
-  if (!CONDITIONAL_KEYWORDS.has(keyword)) return { d: { ...base, kind: 'other' }, operand: i };
-  const kind = keyword as DirectiveKind;
-  if (kind === 'if' || kind === 'elif') return { d: { ...base, kind, expr: rest.trim() }, operand: i };
-  if (kind === 'else' || kind === 'endif') return { d: { ...base, kind }, operand: i };
+  if (!CONDITIONAL_KEYWORDS.has(keyword)) return { d, operand: i };
+  const kind = (d.kind = keyword as DirectiveKind);
+  if (kind === 'if' || kind === 'elif') {
+    d.expr = text.slice(i).trim();
+    return { d, operand: i };
+  }
+  if (kind === 'else' || kind === 'endif') return { d, operand: i };
   const name = identAt(text, i);
-  const d: Directive = { ...base, kind };
   if (name !== undefined) d.name = name;
   if (kind === 'ifdef' || kind === 'elifdef') d.expr = name ? `defined(${name})` : '';
   else if (kind === 'ifndef' || kind === 'elifndef') d.expr = name ? `!defined(${name})` : '';
   else if (kind === 'define' && name !== undefined) {
     let j = i + name.length;
-    if (text[j] === '(') {
+    if (text.charCodeAt(j) === 40) {
+      // `(` right after the name: function-like (C11 6.10.3p10)
       const close = text.indexOf(')', j);
       const inner = text.slice(j + 1, close < 0 ? text.length : close);
       d.params = inner.split(',').map((p) => p.trim()).filter((p) => p.length > 0);
@@ -401,8 +427,10 @@ interface OpenCond {
   hasElse: boolean;
   /** The X of an open `#ifndef X` branch, for flag defaults. */
   negName: string | undefined;
-  /** Guard shape so far: `#ifndef X` whose next directive is `#define X` with an empty body. */
-  guard: 'pending' | 'yes' | 'no';
+  /** Guard shape: `#ifndef X` whose next directive is `#define X` with an empty body (or 1, for `X_H`). */
+  guard: 'yes' | 'no';
+  /** The line of that #define. */
+  guardDefine: number;
 }
 
 /** Scans the directives of one C file. Never throws. */
@@ -424,6 +452,7 @@ function scan(text: string): PpFacts {
   const openNeg = new Map<string, number>();
   const defaulted = new Set<string>();
   const macroSets: Set<string>[] = [];
+  const guardDefines = new Set<number>(); // lines of `#define X_H 1` that turned out to be guards
   const problem = (line: number, message: string) => facts.problems.push({ line, message });
   const closeBranch = (o: OpenCond) => {
     if (o.negName !== undefined) {
@@ -454,15 +483,19 @@ function scan(text: string): PpFacts {
       if (p.d.kind === 'ifdef' || p.d.kind === 'ifndef' || p.d.kind === 'elifdef' || p.d.kind === 'elifndef') break;
     }
   };
-  let prev: Parsed | undefined;
+  let pending: OpenCond | undefined; // an `#ifndef X` just opened: is the next directive `#define X`?
   for (const raw of lexed.raw) {
     const p = parseDirective(raw);
     const d = p.d;
     facts.directives.push(d);
     const top = stack[stack.length - 1];
-    // The guard shape needs the #define right after the #ifndef.
-    if (top?.guard === 'pending' && prev && facts.conditionals[top.index].startLine === prev.d.line) {
-      top.guard = d.kind === 'define' && d.name === top.negName && !d.value && !d.params ? 'yes' : 'no';
+    if (pending) {
+      // The guard shape needs the #define right after the #ifndef, with no code between.
+      const name = pending.negName ?? '';
+      const shape = d.kind === 'define' && !raw.codeBefore && d.name === name && !d.params && (!d.value || (d.value === '1' && GUARD_NAME.test(name)));
+      pending.guard = shape ? 'yes' : 'no';
+      pending.guardDefine = d.line;
+      pending = undefined;
     }
     switch (d.kind) {
       case 'if':
@@ -472,9 +505,9 @@ function scan(text: string): PpFacts {
         const b: Branch = { line: d.line, endLine: d.endLine, kind: d.kind, expr: d.expr ?? '' };
         facts.conditionals.push({ startLine: d.line, endLine: lexed.lastLine, branches: [b], closed: false, includeGuard: false, macros: [], parent: top ? top.index : null });
         macroSets.push(new Set());
-        const o: OpenCond = { index, hasElse: false, negName: undefined, guard: 'no' };
+        const o: OpenCond = { index, hasElse: false, negName: undefined, guard: 'no', guardDefine: 0 };
         openBranch(o, b);
-        if (o.negName !== undefined) o.guard = 'pending';
+        if (o.negName !== undefined) pending = o;
         stack.push(o);
         if (!b.expr) problem(d.line, `#${d.kind} without ${d.kind === 'if' ? 'an expression' : 'a macro name'}`);
         addUses(raw, p, index);
@@ -511,7 +544,10 @@ function scan(text: string): PpFacts {
         const c = facts.conditionals[top.index];
         c.endLine = d.line;
         c.closed = true;
-        if (top.guard === 'yes') c.includeGuard = true;
+        if (top.guard === 'yes') {
+          c.includeGuard = true;
+          guardDefines.add(top.guardDefine);
+        }
         break;
       }
       case 'define':
@@ -526,7 +562,6 @@ function scan(text: string): PpFacts {
         if (d.name === undefined) problem(d.line, '#undef without a macro name');
         break;
     }
-    prev = p;
   }
   for (let k = stack.length - 1; k >= 0; k--) {
     const c = facts.conditionals[stack[k].index];
@@ -534,6 +569,7 @@ function scan(text: string): PpFacts {
   }
   facts.conditionals.forEach((c, k) => (c.macros = [...macroSets[k]]));
   markIncludeGuards(facts, lexed);
+  if (guardDefines.size) facts.defaults = facts.defaults.filter((d) => !guardDefines.has(d.line));
   for (const c of facts.conditionals) if (c.includeGuard) defaulted.add(negatedDefinedName(c.branches[0].kind, c.branches[0].expr)!);
   facts.defaulted = [...defaulted];
   return facts;
@@ -550,13 +586,21 @@ function skipParens(toks: PpToken[], open: number): number {
 
 /** A guard-shaped conditional is an include guard when it wraps the file or its name says so (`X_H`). */
 function markIncludeGuards(facts: PpFacts, lexed: Lexed): void {
+  let firstDirective = Infinity;
+  let lastDirective = 0;
+  for (const d of facts.directives) {
+    if (d.kind === 'other') continue; // #pragma once may sit outside
+    firstDirective = Math.min(firstDirective, d.line);
+    lastDirective = d.line;
+  }
   for (const c of facts.conditionals) {
     if (!c.includeGuard) continue;
     const name = negatedDefinedName(c.branches[0].kind, c.branches[0].expr)!;
     const wraps =
       c.parent === null &&
       (lexed.firstCode === 0 || (lexed.firstCode > c.startLine && lexed.lastCode < c.endLine)) &&
-      facts.directives.every((d) => d.kind === 'other' || (d.line >= c.startLine && d.line <= c.endLine));
+      firstDirective >= c.startLine &&
+      lastDirective <= c.endLine;
     if (wraps && facts.includeGuard === null) facts.includeGuard = name;
     else if (!wraps && !GUARD_NAME.test(name)) c.includeGuard = false;
   }
@@ -596,6 +640,8 @@ function sameState(a: MState, b: MState): boolean {
   return a.value === b.value && (a.params ?? []).join(',') === (b.params ?? []).join(',') && !a.params === !b.params;
 }
 
+const NO_CHANGES: ReadonlyMap<string, MState | undefined> = new Map();
+
 function fromTri(t: Tri): Act {
   return !t.known ? Act.Maybe : t.value !== 0n ? Act.Yes : Act.No;
 }
@@ -616,7 +662,7 @@ interface Frame {
   /** Local states before the conditional of every name a branch changed (undefined = not set locally). */
   entry: Map<string, MState | undefined>;
   /** Per branch that may be taken: the states of `entry`'s names at its end. */
-  ends: Map<string, MState | undefined>[];
+  ends: ReadonlyMap<string, MState | undefined>[];
 }
 
 interface Simulation {
@@ -655,8 +701,8 @@ function simulate(facts: PpFacts, outer: (name: string, initial: boolean) => MSt
     return d.kind === 'else' ? Act.Yes : d.expr ? fromTri(evaluateIf(d.expr, env)) : Act.Maybe;
   };
   const endBranch = (f: Frame) => {
-    if (f.entry.size === 0) return;
-    if (f.rel !== Act.No) f.ends.push(new Map([...f.entry.keys()].map((k) => [k, local.get(k)])));
+    // Every branch that may run is an outcome, also one that changed nothing (yet).
+    if (f.rel !== Act.No) f.ends.push(f.entry.size ? new Map([...f.entry.keys()].map((k) => [k, local.get(k)])) : NO_CHANGES);
     for (const [k, v] of f.entry) {
       if (v === undefined) local.delete(k);
       else local.set(k, v);
@@ -666,7 +712,7 @@ function simulate(facts: PpFacts, outer: (name: string, initial: boolean) => MSt
     const f = frames.pop()!;
     endBranch(f);
     if (f.entry.size === 0) return;
-    const outcomes = f.taken === Act.Yes ? f.ends : [...f.ends, new Map<string, MState | undefined>()];
+    const outcomes = f.taken === Act.Yes ? f.ends : [...f.ends, NO_CHANGES];
     for (const [k, before] of f.entry) {
       const states = outcomes.map((o) => (o.has(k) ? o.get(k) : before)).map((v) => v ?? outer(k, defaulted.has(k)));
       const joined = states.every((s) => sameState(s, states[0])) ? states[0] : UNK;
@@ -725,9 +771,10 @@ function simulate(facts: PpFacts, outer: (name: string, initial: boolean) => MSt
 
 // ---- the workspace environment -------------------------------------------------------------
 
-const PLATFORM_MACROS = new Set(['NDEBUG', 'linux', 'unix', 'i386', 'sun', 'WIN32', 'WIN64', 'NULL', 'EOF', 'BUFSIZ', 'RAND_MAX', 'EXIT_SUCCESS', 'EXIT_FAILURE', 'CHAR_BIT', 'MB_LEN_MAX', 'PAGE_SIZE', 'PAGESIZE', 'errno']);
-// Limits and system-header constants that allocators test with #ifdef (MAP_HUGETLB, MADV_FREE, ...).
-const SYSTEM_MACRO = /^(?:U?INT(?:_LEAST|_FAST)?\d*_(?:MAX|MIN|C)|U?INT(?:PTR|MAX)_(?:MAX|MIN)|SIZE_MAX|SSIZE_MAX|PTRDIFF_(?:MAX|MIN)|S?CHAR_(?:MAX|MIN)|UCHAR_MAX|U?(?:SHRT|INT|LONG|LLONG)_(?:MAX|MIN)|(?:MAP|PROT|MADV|MREMAP|MFD|MCL|MPOL|O|SYS|SA|SIG|CLOCK|PTHREAD|RTLD|SCHED|CPU|RLIMIT|PR|FUTEX|TARGET_OS|TARGET_CPU|HAVE)_\w+|E(?:NOMEM|INVAL|AGAIN|NOSYS|EXIST|INTR|PERM|NOENT|FAULT|BUSY|OVERFLOW|RANGE|NOTSUP|OPNOTSUPP|WOULDBLOCK))$/;
+const PLATFORM_MACROS = new Set(['NDEBUG', 'linux', 'unix', 'i386', 'sun', 'WIN32', 'WIN64', 'NULL', 'EOF', 'BUFSIZ', 'RAND_MAX', 'EXIT_SUCCESS', 'EXIT_FAILURE', 'CHAR_BIT', 'MB_LEN_MAX', 'PAGE_SIZE', 'PAGESIZE', 'CPU_SETSIZE', 'errno']);
+// Limits and system-header constants allocators test with #ifdef (MAP_HUGETLB, MADV_FREE, SYS_gettid).
+// Only prefixes no project would use for its own flags: an external name hides workspace defaults.
+const SYSTEM_MACRO = /^(?:U?INT(?:_LEAST|_FAST)?\d*_(?:MAX|MIN|C)|U?INT(?:PTR|MAX)_(?:MAX|MIN)|S?SIZE_MAX|PTRDIFF_(?:MAX|MIN)|S?CHAR_(?:MAX|MIN)|UCHAR_MAX|U?(?:SHRT|INT|LONG|LLONG)_(?:MAX|MIN)|(?:MAP|PROT|MADV|MREMAP|MFD|MPOL|MCL|RTLD|FUTEX|RLIMIT|PTHREAD|CLOCK|TARGET_OS|TARGET_CPU)_[A-Z0-9_]+|SYS_[a-z]\w*|PR_(?:SET|GET)_\w+|E(?:NOMEM|INVAL|AGAIN|NOSYS|EXIST|INTR|PERM|NOENT|FAULT|BUSY|OVERFLOW|RANGE|NOTSUP|OPNOTSUPP|WOULDBLOCK))$/;
 
 /**
  * The default for buildMacroEnv's isExternal: compiler-predefined and reserved names (`__x`,
@@ -770,7 +817,7 @@ export function buildMacroEnv(files: PpFacts[], extraDefines: Record<string, str
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const next = new Map<string, MState>();
     for (const f of files) {
-      for (const [k, s] of simulate(f, outer).local) {
+      for (const [k, s] of simulateCached(f, outer)) {
         const old = next.get(k);
         next.set(k, old === undefined || sameState(old, s) ? s : UNK);
       }
@@ -794,6 +841,43 @@ export function buildMacroEnv(files: PpFacts[], extraDefines: Record<string, str
     lookup: (name) => toLookup(resolve(name)),
     lookupInitial: (name) => toLookup(initial(name)),
   };
+}
+
+interface CachedRun {
+  /** Every outside state the run looked at ('\u0001' + name: the initial state). */
+  deps: Map<string, MState>;
+  local: Map<string, MState>;
+}
+
+// A file's simulation depends only on its facts and the outside states it looked at: re-analysis
+// after an edit re-runs the edited file and those whose inputs changed, not the workspace.
+// A few runs per file, since the rounds of one buildMacroEnv see different globals.
+const runCache = new WeakMap<PpFacts, CachedRun[]>();
+const RUNS_PER_FILE = 4;
+
+function simulateCached(facts: PpFacts, outer: (name: string, initial: boolean) => MState): Map<string, MState> {
+  const runs = runCache.get(facts) ?? [];
+  for (const r of runs) {
+    let same = true;
+    for (const [key, state] of r.deps) {
+      const init = key.charCodeAt(0) === 1;
+      if (!sameState(outer(init ? key.slice(1) : key, init), state)) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return r.local;
+  }
+  const deps = new Map<string, MState>();
+  const local = simulate(facts, (name, init) => {
+    const st = outer(name, init);
+    deps.set(init ? '\u0001' + name : name, st);
+    return st;
+  }).local;
+  runs.unshift({ deps, local });
+  if (runs.length > RUNS_PER_FILE) runs.pop();
+  runCache.set(facts, runs);
+  return local;
 }
 
 function sameMap(a: Map<string, MState>, b: Map<string, MState>): boolean {
@@ -838,12 +922,16 @@ function negate(e: string): string {
   return isSimple(e) ? `!${e}` : `!(${e})`;
 }
 
+const MAX_SHOWN_BRANCHES = 8;
+
 /** The condition under which a branch's lines are compiled: `!(A) && B` for `#elif B` after `#if A`. */
 function branchCondition(c: Conditional, bi: number): string {
-  const parts = c.branches.slice(0, bi).map((b) => negate(b.expr || '0'));
+  // A long #elif chain would repeat every earlier condition in every later one: keep it short.
+  const parts = c.branches.slice(0, Math.min(bi, MAX_SHOWN_BRANCHES)).map((b) => negate(b.expr || '0'));
+  if (bi > MAX_SHOWN_BRANCHES) parts.push('...');
   const own = c.branches[bi];
   if (own.kind !== 'else') parts.push(parts.length && !isSimple(own.expr) ? `(${own.expr})` : own.expr);
-  return parts.map((p) => (parts.length > 1 && /\|\||\?/.test(p) && !p.startsWith('(') && !p.startsWith('!(') ? `(${p})` : p)).join(' && ');
+  return parts.join(' && ');
 }
 
 /** The line range strictly inside branch `bi` (between its directive and the next one). */
@@ -856,6 +944,8 @@ function branchBody(c: Conditional, bi: number): { from: number; to: number } {
 /**
  * Lines (1-based, inclusive) compiled out under `env`: the inside of every branch known to be
  * skipped. Directive lines stay active-looking, as in clangd; include guards never produce regions.
+ * Results are cached per (facts, env) object: treat both as immutable (buildMacroEnv returns a
+ * new env on every call).
  */
 export function inactiveRegions(facts: PpFacts, env: MacroEnv): { startLine: number; endLine: number; condition: string }[] {
   try {
@@ -891,10 +981,21 @@ function enclosingBranch(facts: PpFacts, line: number, skipGuards: boolean): [nu
   return best;
 }
 
+/**
+ * The macro a branch is about: the first workspace name in its condition (in
+ * `defined(__linux__) && !X_COMPILED` that is X_COMPILED), and whether the branch wants it off
+ * (`!X`, `!defined(X)`, `X == 0`).
+ */
 function mainMacro(b: Branch): { macro: string; negated: boolean } {
-  const negated = /^!/.test(b.expr.trim());
-  const id = tokenizePp(b.expr).find((t) => t.kind === 'id' && t.text !== 'defined');
-  return { macro: id?.text ?? '', negated };
+  const toks = tokenizePp(b.expr);
+  const ids = toks.map((t, k) => [t, k] as const).filter(([t]) => t.kind === 'id' && t.text !== 'defined');
+  const hit = ids.find(([t]) => !isExternalMacro(t.text)) ?? ids[0];
+  if (!hit) return { macro: '', negated: false };
+  let k = hit[1] - 1;
+  while (k >= 0 && (toks[k].text === '(' || toks[k].text === 'defined')) k--;
+  const after = hit[1] + (toks[hit[1] + 1]?.text === ')' ? 2 : 1);
+  const negated = toks[k]?.text === '!' || (toks[after]?.text === '==' && toks[after + 1]?.text === '0');
+  return { macro: hit[0].text, negated };
 }
 
 export interface GuardInfo {
