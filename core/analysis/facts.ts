@@ -6,7 +6,7 @@
 // lookup crosses into wasm every time, a frame is a JS object. Uses of a value (is it printed,
 // tested, returned...) are classified when the enclosing function ends, because some of what
 // decides them (an operator, whether an `if` body only prints) is only seen after the value.
-import type { Node, Tree } from 'web-tree-sitter';
+import type { Node, Tree, TreeCursor } from 'web-tree-sitter';
 import type { AtomicOp, EvidenceKind } from './report';
 import { evaluateGateDefault, type GateValue } from './envDefault';
 import { isAtomicBuiltin, isGetenv } from '../parsing/scan';
@@ -156,6 +156,11 @@ export interface ExtractOptions {
 
 // ---------------------------------------------------------------------------------------------
 
+interface Chain {
+  root: string;
+  path: string[];
+}
+
 interface Frame {
   type: string;
   field: string | null;
@@ -163,16 +168,24 @@ interface Frame {
   childIndex: number;
   start: number;
   end: number;
-  /** binary/unary/assignment/update operator, once its anonymous child was seen. */
+  /** binary/unary/assignment/update/pointer operator, looked up when the node is entered. */
   op?: string;
-  /** call_expression: the callee identifier. */
+  /** call_expression: the callee identifier, and the fact recorded for the call. */
   callee?: string;
+  call?: CallFact;
+  /** identifier/field/subscript/pointer/parenthesized/cast: the object named so far. */
+  chain?: Chain;
+  /** assignment_expression: the callee of a call on its right-hand side. */
+  rightCallee?: string;
+  /** assignment/update: where its target is written. */
+  targetStart?: number;
+  targetEnd?: number;
   /** if_statement and friends. */
   likely?: 'likely' | 'unlikely';
   negated?: boolean;
   condNames?: string[];
   profile?: { name: string; selector: string } | null;
-  /** if_statement: its consequence / alternative contains an error exit or a warm call. */
+  /** if_statement: its consequence / alternative contains an error exit or a warm/cold call. */
   errorExit?: boolean;
   warmCall?: string | null;
   coldCall?: string | null;
@@ -188,24 +201,29 @@ interface Frame {
   name?: string;
 }
 
-interface Pending {
-  frames: Frame[];
-  /** Block state when the site was seen: later statements must not change it. */
-  afterLikelyReturn?: boolean;
-  guardNames?: string[];
-  line: number;
-  column: number;
-  text: string;
-  resolve: (use: Use, ctx: SiteContext) => void;
+/** What decides a site's context, captured when the site is seen and evaluated at function end. */
+interface SiteRefs {
+  ifs: { frame: Frame; branch: 'consequence' | 'alternative' | 'condition'; insideExpect: boolean }[];
+  afterLikelyReturn: boolean;
+  guardNames: string[];
+}
+
+/** A use whose kind is only known once the function ends (print guards, values kept in locals). */
+interface PendingUse {
+  use: Use;
+  ifFrame?: Frame;
 }
 
 interface FunctionScope {
   index: number;
   node: Node;
+  start: number;
   locals: Map<string, { type: string; aliasOf: AccessKey | null }>;
-  pending: Pending[];
-  /** Uses of each local variable, resolved when the function ends. */
-  localUses: Map<string, Pending[]>;
+  pendingUses: PendingUse[];
+  sites: { refs: SiteRefs; apply: (ctx: SiteContext) => void }[];
+  /** Uses of each local variable. */
+  localUses: Map<string, PendingUse[]>;
+  getenvs: GetenvFact[];
 }
 
 /** `return NULL;`, `return -1;`, `return -EINVAL;`, `return MAP_FAILED;`: an error exit. */
@@ -214,6 +232,17 @@ const CONDITION_OWNERS = new Set(['if_statement', 'while_statement', 'do_stateme
 const COMPARISONS = new Set(['==', '!=', '<', '>', '<=', '>=']);
 const ERROR_CALLS = /^(abort|exit|_exit|__assert_fail|perror|err|errx|panic)$|(^|_)(fatal|panic|die|oom|error)(_|$)/i;
 const CAS_BUILTIN = /compare_exchange|compare_and_swap|cmpxchg/;
+/** Parents whose children's field names the walk needs. */
+const FIELD_PARENTS = new Set([
+  'if_statement', 'while_statement', 'do_statement', 'for_statement', 'switch_statement', 'conditional_expression',
+  'subscript_expression', 'field_expression', 'call_expression', 'assignment_expression', 'init_declarator',
+  'cast_expression', 'update_expression', 'declaration', 'parameter_declaration', 'function_definition',
+]);
+const OPERATOR_NODES = new Set(['binary_expression', 'unary_expression', 'assignment_expression', 'update_expression', 'pointer_expression']);
+const CHAIN_NODES = new Set(['identifier', 'field_expression', 'subscript_expression', 'pointer_expression', 'parenthesized_expression', 'cast_expression']);
+const PASS_THROUGH = new Set(['parenthesized_expression', 'cast_expression', 'pointer_expression', 'comma_expression']);
+const SKIP = new Set(['comment', 'char_literal', 'primitive_type', 'type_identifier', 'sized_type_specifier', 'preproc_include', 'escape_sequence', 'system_lib_string']);
+const STATEMENT_BOUNDARY = new Set(['compound_statement', 'expression_statement', 'declaration', 'function_definition', 'translation_unit']);
 
 export function atomicOpOf(callee: string): AtomicOp {
   const n = callee.replace(/^__sync_|^__atomic_|^atomic_/, '');
@@ -229,6 +258,31 @@ const TARGET_ARG = 0;
 
 export function extractFacts(tree: Tree, text: string, options: ExtractOptions): FileFacts {
   return new Extractor(tree, text, options).run();
+}
+
+interface LanguageTables {
+  types: string[];
+  named: boolean[];
+  fields: (string | null)[];
+}
+const tables = new WeakMap<object, LanguageTables>();
+
+function languageTables(tree: Tree): LanguageTables {
+  const lang = tree.language;
+  let t = tables.get(lang);
+  if (!t) {
+    const types: string[] = [];
+    const named: boolean[] = [];
+    for (let i = 0; i < lang.nodeTypeCount; i++) {
+      types.push(lang.nodeTypeForId(i) ?? '');
+      named.push(lang.nodeTypeIsNamed(i));
+    }
+    const fields: (string | null)[] = [];
+    for (let i = 0; i <= lang.fieldCount; i++) fields.push(lang.fields[i] ?? null);
+    t = { types, named, fields };
+    tables.set(lang, t);
+  }
+  return t;
 }
 
 class Extractor {
@@ -247,65 +301,74 @@ class Extractor {
   };
   private readonly frames: Frame[] = [];
   private fn: FunctionScope | null = null;
-  private readonly fieldNames: (string | null)[];
+  private readonly t: LanguageTables;
+  private lineStarts?: number[];
 
   constructor(
     private readonly tree: Tree,
     private readonly text: string,
     private readonly options: ExtractOptions,
   ) {
-    const lang = tree.language;
-    this.fieldNames = [];
-    for (let i = 0; i <= lang.fieldCount; i++) this.fieldNames.push(lang.fields[i] ?? null);
+    this.t = languageTables(tree);
   }
 
   run(): FileFacts {
     const cursor = this.tree.walk();
     try {
       let childIndex = 0;
-      for (;;) {
-        const type = cursor.nodeType;
-        const frame: Frame = {
-          type,
-          field: this.fieldNames[cursor.currentFieldId] ?? null,
-          childIndex,
-          start: cursor.startIndex,
-          end: cursor.endIndex,
-        };
-        const descend = this.enter(frame, cursor.nodeIsNamed, () => cursor.currentNode);
-        this.frames.push(frame);
+      outer: for (;;) {
+        const typeId = cursor.nodeTypeId;
+        let frame: Frame | null = null;
+        let descend = false;
+        if (this.t.named[typeId]) {
+          const parent = this.frames[this.frames.length - 1];
+          frame = {
+            type: this.t.types[typeId],
+            field: parent && FIELD_PARENTS.has(parent.type) ? this.t.fields[cursor.currentFieldId] : null,
+            childIndex,
+            start: -1,
+            end: -1,
+          };
+          // The node is on top of the stack while it is entered and left.
+          this.frames.push(frame);
+          descend = this.enter(frame, cursor);
+        }
         if (descend && cursor.gotoFirstChild()) {
           childIndex = 0;
           continue;
         }
-        // Leave nodes until one has a next sibling.
-        for (;;) {
-          const done = this.frames.pop()!;
-          this.leave(done);
-          if (cursor.gotoNextSibling()) {
-            childIndex = done.childIndex + 1;
-            break;
-          }
-          if (!cursor.gotoParent()) return this.finish();
+        if (frame) {
+          this.leave(frame);
+          this.frames.pop();
         }
-        if (this.frames.length === 0) return this.finish();
+        for (;;) {
+          if (cursor.gotoNextSibling()) {
+            childIndex++;
+            continue outer;
+          }
+          if (!cursor.gotoParent()) break outer;
+          const done = this.frames[this.frames.length - 1];
+          this.leave(done);
+          this.frames.pop();
+          childIndex = done.childIndex;
+        }
       }
     } finally {
       cursor.delete();
     }
-  }
-
-  private finish(): FileFacts {
-    while (this.frames.length) this.leave(this.frames.pop()!);
+    while (this.frames.length) {
+      this.leave(this.frames[this.frames.length - 1]);
+      this.frames.pop();
+    }
     return this.facts;
   }
 
-  private parent(depth = 1): Frame | undefined {
-    return this.frames[this.frames.length - depth];
+  /** The parent of the node being entered or left (which is on top of the stack). */
+  private parent(): Frame | undefined {
+    return this.frames[this.frames.length - 2];
   }
 
   private lineCol(index: number): { line: number; column: number } {
-    // Lines are counted lazily from a table of line starts.
     const starts = (this.lineStarts ??= computeLineStarts(this.text));
     let lo = 0;
     let hi = starts.length - 1;
@@ -316,65 +379,103 @@ class Extractor {
     }
     return { line: lo + 1, column: index - starts[lo] + 1 };
   }
-  private lineStarts?: number[];
+
+  private range(frame: Frame, cursor: TreeCursor): void {
+    frame.start = cursor.startIndex;
+    frame.end = cursor.endIndex;
+  }
+
+  private slice(frame: Frame, max = 160): string {
+    const s = this.text.slice(frame.start, Math.min(frame.end, frame.start + max + 3));
+    return s.length > max ? `${s.slice(0, max - 3)}...` : s;
+  }
+
+  /** The first anonymous child (an operator) of the cursor's node; the cursor is restored. */
+  private operator(cursor: TreeCursor): string | undefined {
+    let op: string | undefined;
+    if (cursor.gotoFirstChild()) {
+      do {
+        const id = cursor.nodeTypeId;
+        if (!this.t.named[id]) {
+          op = this.t.types[id];
+          break;
+        }
+      } while (cursor.gotoNextSibling());
+      cursor.gotoParent();
+    }
+    return op;
+  }
 
   /** Returns false to skip the node's children. */
-  private enter(frame: Frame, named: boolean, node: () => Node): boolean {
+  private enter(frame: Frame, cursor: TreeCursor): boolean {
     const parent = this.parent();
-    if (!named) {
-      // Anonymous children carry the operator of their parent expression.
-      if (parent && !parent.op && OPERATOR_PARENTS.has(parent.type)) parent.op = frame.type;
-      return false;
-    }
-    switch (frame.type) {
-      case 'comment':
+    const type = frame.type;
+    if (SKIP.has(type)) return false;
+    if (OPERATOR_NODES.has(type)) frame.op = this.operator(cursor);
+    switch (type) {
       case 'string_literal':
-      case 'char_literal':
       case 'number_literal':
-      case 'preproc_include':
-      case 'primitive_type':
-      case 'type_identifier':
-      case 'field_identifier':
-      case 'sized_type_specifier':
+      case 'concatenated_string':
+        // Literal arguments: getenv-wrapper names, preset values.
+        if (parent?.type === 'argument_list') {
+          const call = this.frames[this.frames.length - 3]?.call;
+          if (call) {
+            this.range(frame, cursor);
+            const index = (frame.childIndex - 1) >> 1;
+            const raw = this.text.slice(frame.start, frame.end);
+            if (type === 'string_literal') call.strings[index] = raw.replace(/^[LuU8]*"|"$/g, '');
+            else if (type === 'number_literal') call.numbers[index] = raw;
+          }
+        }
         return false;
       case 'ERROR':
       case 'MISSING':
         if (this.facts.errorLines.length < 20) {
-          const line = this.lineCol(frame.start).line;
+          const line = this.lineCol(cursor.startIndex).line;
           if (!this.facts.errorLines.includes(line)) this.facts.errorLines.push(line);
         }
         return true;
       case 'function_definition':
-        if (!this.fn) frame.name = this.enterFunction(node()) ?? undefined;
+        if (!this.fn) {
+          this.range(frame, cursor);
+          frame.name = this.enterFunction(cursor.currentNode, frame.start) ?? undefined;
+        }
         return true;
       case 'init_declarator':
-        frame.name = declaratorName(node()) ?? undefined;
         return true;
       case 'declaration':
-        this.declaration(node());
+        this.declaration(cursor.currentNode, frame);
         return true;
       case 'type_definition':
-        this.typedef(node());
+        this.typedef(cursor.currentNode);
         return true;
       case 'field_declaration':
-        this.fieldDeclaration(node());
+        this.fieldDeclaration(cursor.currentNode);
         return false;
       case 'preproc_function_def':
-        this.macro(node());
+        this.macro(cursor.currentNode);
+        return false;
+      case 'preproc_def':
+      case 'preproc_call':
         return false;
       case 'call_expression':
-        this.call(frame, node());
+        this.range(frame, cursor);
+        this.call(frame, cursor);
         return true;
+      case 'identifier':
+        this.range(frame, cursor);
+        frame.chain = { root: this.text.slice(frame.start, frame.end), path: [] };
+        return false;
       case 'field_expression':
       case 'subscript_expression':
-      case 'identifier':
-        this.access(frame, node);
-        return frame.type !== 'identifier';
+        this.range(frame, cursor);
+        return true;
       case 'assignment_expression':
       case 'update_expression':
-        this.write(frame, node());
+        this.range(frame, cursor);
         return true;
       case 'return_statement': {
+        this.range(frame, cursor);
         const value = this.text.slice(frame.start, frame.end).replace(/^return\b/, '').replace(/;\s*$/, '').trim();
         const error = ERROR_RETURN.test(value);
         this.markInnermostIf((f) => {
@@ -389,39 +490,85 @@ class Extractor {
       case 'break_statement':
       case 'goto_statement':
         this.markEnclosingIfs((f) => (f.nonPrint = true));
+        return false;
+      case 'compound_statement':
+        frame.guardNames = [];
         return true;
       default:
-        if (CONDITION_OWNERS.has(frame.type) || frame.type === 'conditional_expression') {
+        if (CONDITION_OWNERS.has(type) || type === 'conditional_expression') {
           frame.condNames = [];
           frame.profile = null;
         }
-        if (frame.type === 'compound_statement') frame.guardNames = [];
         if (frame.field === 'condition' && parent?.type === 'if_statement') {
-          parent.negated = /^\(\s*!(?!=)/.test(this.text.slice(frame.start, Math.min(frame.end, frame.start + 8)));
+          frame.start = cursor.startIndex;
+          parent.negated = /^\(\s*!(?!=)/.test(this.text.slice(frame.start, frame.start + 8));
         }
         return true;
     }
   }
 
   private leave(frame: Frame): void {
-    if (frame.type === 'function_definition' && this.fn && this.fn.node.startIndex === frame.start) {
-      this.leaveFunction();
+    const parent = this.parent();
+    switch (frame.type) {
+      case 'function_definition':
+        if (this.fn && this.fn.start === frame.start) this.leaveFunction();
+        return;
+      case 'if_statement': {
+        // `if (!X) return;` gates the rest of the block on X; `if (likely(c)) { ...; return }`
+        // leaves the rest of the block as the slow side.
+        if (parent?.type === 'compound_statement' && frame.returns) {
+          if (frame.negated && frame.condNames) parent.guardNames!.push(...frame.condNames);
+          if (frame.likely === 'likely') parent.afterLikelyReturn = true;
+        }
+        return;
+      }
+      case 'field_expression':
+        // The field name is the last child; its text is at the end of the node.
+        if (frame.chain) {
+          const m = /([A-Za-z_]\w*)\s*$/.exec(this.text.slice(Math.max(frame.start, frame.end - 128), frame.end));
+          frame.chain = { root: frame.chain.root, path: m ? [...frame.chain.path, m[1]] : frame.chain.path };
+        }
+        break;
+      case 'assignment_expression':
+      case 'update_expression':
+        this.write(frame);
+        return;
+      case 'call_expression':
+        if (parent?.type === 'assignment_expression' && frame.field === 'right') parent.rightCallee = frame.callee;
+        return;
+      default:
+        break;
+    }
+    // The name a declarator declares, for `T *p = value` (the value is classified as a local).
+    if (parent && parent.type.endsWith('declarator') && frame.field === 'declarator') {
+      const declared = frame.type === 'identifier' ? frame.chain?.root : frame.name;
+      if (declared) parent.name ??= declared;
+    }
+    if (!frame.chain) return;
+    // Hand the object named so far to an enclosing chain node, or record it as a read.
+    if (parent && CHAIN_NODES.has(parent.type) && parent.type !== 'identifier') {
+      const continues =
+        ((parent.type === 'field_expression' || parent.type === 'subscript_expression') && frame.field === 'argument') ||
+        parent.type === 'pointer_expression' ||
+        parent.type === 'parenthesized_expression' ||
+        (parent.type === 'cast_expression' && frame.field === 'value');
+      if (continues && !parent.chain) parent.chain = frame.chain;
+      if ((parent.type === 'field_expression' || parent.type === 'subscript_expression') && frame.field === 'argument') return;
+    }
+    if (parent && (parent.type === 'assignment_expression' || parent.type === 'update_expression') && frame.field !== 'right') {
+      if (!parent.chain) {
+        parent.chain = frame.chain;
+        parent.targetStart = frame.start >= 0 ? frame.start : undefined;
+        parent.targetEnd = frame.end >= 0 ? frame.end : undefined;
+      }
       return;
     }
-    if (frame.type === 'if_statement') {
-      // `if (!X) return;` gates the rest of the block on X; `if (likely(c)) { ...; return }`
-      // leaves the rest of the block as the slow side.
-      const block = this.parent();
-      if (block?.type === 'compound_statement' && frame.returns) {
-        if (frame.negated && frame.condNames) block.guardNames!.push(...frame.condNames);
-        if (frame.likely === 'likely') block.afterLikelyReturn = true;
-      }
-    }
+    if (frame.type === 'identifier' || frame.type === 'field_expression' || frame.type === 'subscript_expression') this.access(frame);
   }
 
   // ---- functions -------------------------------------------------------------------------
 
-  private enterFunction(node: Node): string | null {
+  private enterFunction(node: Node, start: number): string | null {
     let decl = node.childForFieldName('declarator');
     while (decl && decl.type !== 'function_declarator') decl = decl.childForFieldName('declarator');
     const nameNode = decl?.childForFieldName('declarator');
@@ -439,12 +586,10 @@ class Extractor {
       }
     }
     const head = this.text.slice(node.startIndex, decl.startIndex);
-    const start = this.lineCol(node.startIndex).line;
-    const end = this.lineCol(node.endIndex).line;
     this.facts.functions.push({
       name,
-      line: start,
-      endLine: end,
+      line: this.lineCol(node.startIndex).line,
+      endLine: this.lineCol(node.endIndex).line,
       isStatic: /\bstatic\b/.test(head),
       isConstructor: /\b(constructor|destructor)\b/.test(head),
       params,
@@ -453,33 +598,31 @@ class Extractor {
       getenvParam: null,
       atomicParam: null,
     });
-    this.fn = { index: this.facts.functions.length - 1, node, locals, pending: [], localUses: new Map() };
+    this.fn = { index: this.facts.functions.length - 1, node, start, locals, pendingUses: [], sites: [], localUses: new Map(), getenvs: [] };
     return name;
   }
 
   private leaveFunction(): void {
     const fn = this.fn!;
     this.fn = null;
-    const resolved = new Map<Pending, Use>();
-    const useOf = (p: Pending): Use => {
-      let u = resolved.get(p);
-      if (!u) {
-        u = classifyUse(p, this.options);
-        resolved.set(p, u);
-      }
-      return u;
-    };
-    for (const p of fn.pending) {
-      let use = useOf(p);
-      // Follow a value stored in a local to the local's uses, once: `qlen = load(); if (qlen < t)`.
-      if (use.kind === 'local' && use.name) {
-        const uses = (fn.localUses.get(use.name) ?? []).map(useOf).filter((u) => u.kind !== 'discard' && u.kind !== 'local');
-        const strongest = strongestUse(uses);
-        if (strongest) use = { ...strongest, via: use.name, text: `${use.name} = …; ${strongest.text}` };
-        else if (!uses.length) use = { ...use, kind: 'discard', via: use.name };
-      }
-      p.resolve(use, siteContext(p));
+    // Print guards: a condition whose branch only prints.
+    for (const p of fn.pendingUses) {
+      if (p.ifFrame && p.use.kind === 'condition' && p.ifFrame.prints && !p.ifFrame.nonPrint) p.use.kind = 'print-guard';
     }
+    for (const uses of fn.localUses.values()) {
+      for (const p of uses) if (p.ifFrame && p.use.kind === 'condition' && p.ifFrame.prints && !p.ifFrame.nonPrint) p.use.kind = 'print-guard';
+    }
+    // Follow a value stored in a local to the local's uses, once: `qlen = load(); if (qlen < t)`.
+    for (const p of fn.pendingUses) {
+      const use = p.use;
+      if (use.kind !== 'local' || !use.name) continue;
+      const local = use.name;
+      const uses = (fn.localUses.get(local) ?? []).map((u) => u.use).filter((u) => u.kind !== 'discard' && u.kind !== 'local');
+      const strongest = strongestUse(uses);
+      if (strongest) Object.assign(use, { ...strongest, via: local, text: `${local} = …; ${strongest.text}` });
+      else if (!uses.length) Object.assign(use, { kind: 'discard', via: local });
+    }
+    for (const s of fn.sites) s.apply(siteContext(s.refs));
     // A function that only returns a global (a gate getter).
     const f = this.facts.functions[fn.index];
     const body = fn.node.childForFieldName('body');
@@ -488,9 +631,9 @@ class Extractor {
       if (value?.type === 'identifier' && !fn.locals.has(value.text)) f.returnsGlobals.push(value.text);
     }
     // getenv facts need the whole function: its default comes from running it with getenv() = NULL.
-    for (const g of this.facts.getenvs) {
-      if (g.fn === fn.index && g.value.kind === 'pending') {
-        const r = evaluateGateDefault(fn.node, this.text);
+    if (fn.getenvs.length) {
+      const r = evaluateGateDefault(fn.node, this.text);
+      for (const g of fn.getenvs) {
         g.value = r.value;
         g.cachedIn = r.cachedIn && !fn.locals.has(r.cachedIn) ? r.cachedIn : r.staticLocal;
       }
@@ -499,7 +642,7 @@ class Extractor {
 
   // ---- declarations ----------------------------------------------------------------------
 
-  private declaration(node: Node): void {
+  private declaration(node: Node, frame: Frame): void {
     const type = typeName(node.childForFieldName('type'));
     const atomic = isAtomicType(node, this.text);
     for (const d of node.childrenForFieldName('declarator')) {
@@ -520,6 +663,7 @@ class Extractor {
         if (atomic) this.facts.atomicDecls.push(name);
       }
     }
+    void frame;
   }
 
   private typedef(node: Node): void {
@@ -579,32 +723,39 @@ class Extractor {
 
   // ---- expressions -----------------------------------------------------------------------
 
-  private call(frame: Frame, node: Node): void {
-    const fnNode = node.childForFieldName('function');
-    const callee = fnNode?.type === 'identifier' ? fnNode.text : null;
+  private call(frame: Frame, cursor: TreeCursor): void {
+    // The callee is the first child; peek at it without leaving the call.
+    let callee: string | null = null;
+    if (cursor.gotoFirstChild()) {
+      if (this.t.types[cursor.nodeTypeId] === 'identifier') callee = this.text.slice(cursor.startIndex, cursor.endIndex);
+      cursor.gotoParent();
+    }
     if (!callee) return;
     frame.callee = callee;
-    const args = (node.childForFieldName('arguments')?.namedChildren ?? []).filter((a): a is Node => !!a && a.type !== 'comment');
-    const pos = this.lineCol(node.startIndex);
+    const pos = this.lineCol(frame.start);
     const fnIndex = this.fn?.index ?? -1;
+    const special = isAtomicBuiltin(callee) || isGetenv(callee) || callee === 'setenv' || /^(strn?(case)?cmp)$/.test(callee);
+    const node = special ? cursor.currentNode : null;
+    const args = node ? (node.childForFieldName('arguments')?.namedChildren ?? []).filter((a): a is Node => !!a && a.type !== 'comment') : [];
 
     // Inside a condition: remember the names it tests, and a `strcmp(sel, "NAME")` profile test.
     const cond = this.enclosingCondition();
     if (cond) {
       cond.condNames!.push(callee);
-      if (/^(strcmp|strcasecmp|strncmp|strncasecmp)$/.test(callee)) {
+      if (node && /^(strn?(case)?cmp)$/.test(callee)) {
         const lit = args.find((a) => a.type === 'string_literal');
         const sel = args.find((a) => a.type !== 'string_literal');
         if (lit && sel) cond.profile = { name: stringValue(lit), selector: sel.text };
       }
-      if (/unlikely/i.test(callee) || (callee === '__builtin_expect' && args[1]?.text === '0')) cond.likely ??= 'unlikely';
-      else if (/likely/i.test(callee) || callee === '__builtin_expect') cond.likely ??= 'likely';
+      if (/unlikely/i.test(callee)) cond.likely ??= 'unlikely';
+      else if (callee === '__builtin_expect') cond.likely ??= /,\s*0\s*\)\s*$/.test(this.text.slice(frame.start, frame.end)) ? 'unlikely' : 'likely';
+      else if (/likely/i.test(callee)) cond.likely ??= 'likely';
     }
 
-    if (isAtomicBuiltin(callee)) {
+    if (isAtomicBuiltin(callee) && node) {
       const target = args[TARGET_ARG] ? this.aliasKey(unwrap(args[TARGET_ARG])!) : null;
       const order = args.map((a) => a.text).find((t) => /memory_order_|__ATOMIC_/.test(t)) ?? null;
-      const end = this.lineCol(node.endIndex);
+      const end = this.lineCol(frame.end);
       const fact: AtomicFact = {
         callee,
         op: atomicOpOf(callee),
@@ -620,10 +771,8 @@ class Extractor {
         viaOperator: false,
       };
       this.facts.atomics.push(fact);
-      this.defer(frame, pos, node.text, (use, ctx) => {
-        fact.result = use;
-        fact.ctx = ctx;
-      });
+      fact.result = this.use(this.frames.length, pos, this.slice(frame));
+      this.site((ctx) => (fact.ctx = ctx));
       const f = this.currentFunction();
       if (f && target?.rootKind === 'local' && !f.atomicParam) {
         const param = f.params.findIndex((p) => p.name === target.root);
@@ -633,7 +782,7 @@ class Extractor {
       return;
     }
 
-    if (isGetenv(callee)) {
+    if (isGetenv(callee) && node) {
       const nameArg = args[0];
       const f = this.currentFunction();
       let name: string | null = null;
@@ -648,15 +797,15 @@ class Extractor {
         ...pos,
         value: { kind: fnIndex >= 0 ? 'pending' : 'unknown' },
         cachedIn: null,
-        result: { kind: 'discard', ...pos, text: '' },
+        result: this.use(this.frames.length, pos, this.slice(frame)),
       };
       this.facts.getenvs.push(fact);
-      this.defer(frame, pos, node.text, (use) => (fact.result = use));
+      this.fn?.getenvs.push(fact);
       if (cond) cond.condNames!.push(`getenv:${name ?? '?'}`);
       return;
     }
 
-    if (callee === 'setenv') {
+    if (callee === 'setenv' && node) {
       const f = this.currentFunction();
       // setenv(name, value, 0), or `if (!getenv(name)) setenv(name, value, 1)`.
       if (f && args.length === 3 && (args[2].text === '0' || this.underGetenvTest())) {
@@ -680,103 +829,111 @@ class Extractor {
       args: [],
       strings: {},
       numbers: {},
-      result: { kind: 'discard', ...pos, text: '' },
+      result: this.use(this.frames.length, pos, this.slice(frame)),
       profile: this.enclosingProfile(),
     };
-    args.forEach((a, index) => {
-      if (a.type === 'string_literal') fact.strings[index] = stringValue(a);
-      else if (a.type === 'number_literal') fact.numbers[index] = a.text;
-      else {
-        const inner = unwrap(a);
-        const addressOf = inner?.type === 'pointer_expression' && inner.text.startsWith('&');
-        const key = inner ? this.aliasKey(inner) : null;
-        if (key) fact.args.push({ index, key, addressOf });
-      }
-    });
+    frame.call = fact;
     this.facts.calls.push(fact);
-    this.defer(frame, pos, node.text, (use, ctx) => {
-      fact.result = use;
-      fact.ctx = ctx;
-    });
+    this.site((ctx) => (fact.ctx = ctx));
   }
 
-  private write(frame: Frame, node: Node): void {
-    const target = unwrap(node.childForFieldName(frame.type === 'assignment_expression' ? 'left' : 'argument'));
-    if (!target) return;
-    const key = this.aliasKey(target);
+  /** An assignment or ++/-- whose target is now known (its chain was handed up). */
+  private write(frame: Frame): void {
+    const chain = frame.chain;
+    if (!chain) {
+      this.markEnclosingIfs((i) => (i.nonPrint = true));
+      return;
+    }
+    const key = this.keyOf(chain, frame.targetStart !== undefined ? this.text.slice(frame.targetStart, Math.min(frame.targetEnd!, frame.targetStart + 120)) : chain.root);
+    const isLocal = !!this.fn && chain.path.length === 0 && this.fn.locals.has(chain.root);
     // `g_x = parse_x();`: how a gate's parsed value gets cached in a global.
-    if (frame.type === 'assignment_expression' && target.type === 'identifier' && (!this.fn || !this.fn.locals.has(target.text))) {
-      const right = unwrap(node.childForFieldName('right'));
-      if (right?.type === 'call_expression') {
-        const callee = right.childForFieldName('function');
-        if (callee?.type === 'identifier') {
-          this.facts.globalAssigns.push({ global: target.text, callee: callee.text, fn: this.fn?.index ?? -1, line: this.lineCol(node.startIndex).line });
-        }
-      }
+    if (frame.type === 'assignment_expression' && chain.path.length === 0 && !isLocal && frame.rightCallee) {
+      this.facts.globalAssigns.push({ global: chain.root, callee: frame.rightCallee, fn: this.fn?.index ?? -1, line: this.lineCol(frame.start).line });
     }
-    if (key && key.rootKind !== 'local') {
-      this.markEnclosingIfs((i) => (i.nonPrint = true));
-      const pos = this.lineCol(node.startIndex);
-      const end = this.lineCol(node.endIndex);
-      const op: AtomicOp = frame.type === 'update_expression' || (frame.type === 'assignment_expression' && !/^=$/.test(assignOperator(node))) ? 'rmw' : 'store';
-      // Kept as a candidate: it is an atomic operation only if the object is declared _Atomic.
-      const fact: AtomicFact = {
-        callee: frame.type === 'update_expression' ? (node.text.includes('--') ? '--' : '++') : assignOperator(node),
-        op,
-        order: 'memory_order_seq_cst',
-        key,
-        fn: this.fn?.index ?? -1,
-        ...pos,
-        endLine: end.line,
-        endColumn: end.column,
-        ctx: EMPTY_CONTEXT,
-        result: { kind: 'discard', ...pos, text: '' },
-        viaOperator: true,
-      };
-      this.facts.atomics.push(fact);
-      this.defer(frame, pos, node.text, (use, ctx) => {
-        fact.result = use;
-        fact.ctx = ctx;
-      });
-    } else if (target.type === 'identifier' && this.fn?.locals.has(target.text)) {
-      // A write to a local is not a use of it; assignment of other values is handled by access().
-    } else {
-      this.markEnclosingIfs((i) => (i.nonPrint = true));
-    }
-    if (target.type === 'identifier' && target.text === 'errno') this.markInnermostIf((i) => (i.errorExit = true));
+    if (chain.root === 'errno' && !chain.path.length) this.markInnermostIf((i) => (i.errorExit = true));
+    if (isLocal) return;
+    this.markEnclosingIfs((i) => (i.nonPrint = true));
+    if (key.rootKind === 'local') return;
+    const pos = this.lineCol(frame.start);
+    const end = this.lineCol(frame.end);
+    const op: AtomicOp = frame.type === 'update_expression' || (frame.op && frame.op !== '=') ? 'rmw' : 'store';
+    // Kept as a candidate: it is an atomic operation only if the object is declared _Atomic.
+    const fact: AtomicFact = {
+      callee: frame.type === 'update_expression' ? (frame.op ?? '++') : (frame.op ?? '='),
+      op,
+      order: 'memory_order_seq_cst',
+      key,
+      fn: this.fn?.index ?? -1,
+      ...pos,
+      endLine: end.line,
+      endColumn: end.column,
+      ctx: EMPTY_CONTEXT,
+      result: this.use(this.frames.length, pos, this.slice(frame)),
+      viaOperator: true,
+    };
+    this.facts.atomics.push(fact);
+    this.site((ctx) => (fact.ctx = ctx));
   }
 
   /** A read of an object: the top of a field/subscript chain, or a plain identifier. */
-  private access(frame: Frame, node: () => Node): void {
+  private access(frame: Frame): void {
     const parent = this.parent();
-    if (!parent) return;
-    // Only the top of a chain (`a.b[i].c`), not its inner parts.
-    if ((parent.type === 'field_expression' || parent.type === 'subscript_expression') && frame.field === 'argument') return;
+    if (!parent || !frame.chain) return;
     if (parent.type === 'call_expression' && frame.field === 'function') return;
-    if (frame.field === 'declarator' || parent.type === 'init_declarator' && frame.field === 'declarator') return;
-    if (parent.type === 'pointer_declarator' || parent.type === 'array_declarator' || parent.type === 'function_declarator') return;
-    if (parent.type === 'parameter_declaration' || parent.type === 'labeled_statement' || parent.type === 'goto_statement') return;
-    // Write targets are handled by write(); the target of an atomic builtin by call().
-    if ((parent.type === 'assignment_expression' && frame.field === 'left') || parent.type === 'update_expression') return;
-    if (this.isAtomicTargetArgument()) return;
-    const n = node();
-    // Macros and enum constants (ALL_CAPS) are not objects.
-    if (frame.type === 'identifier' && /^[A-Z_][A-Z0-9_]*$/.test(n.text)) return;
-    // Record the condition's names for gate tracking.
-    const cond = this.enclosingCondition();
-    if (cond && frame.type === 'identifier') cond.condNames!.push(n.text);
-    if (!this.fn) return;
-    if (frame.type === 'identifier' && this.fn.locals.has(n.text)) {
-      const uses = this.fn.localUses.get(n.text) ?? [];
-      this.fn.localUses.set(n.text, uses);
-      uses.push({ frames: [...this.frames, frame], ...this.lineCol(frame.start), text: n.text, resolve: () => {} });
-      if (!this.fn.locals.get(n.text)!.aliasOf) return;
+    if (parent.type === 'init_declarator' || parent.type === 'declaration' || parent.type === 'parameter_declaration') {
+      if (frame.field !== 'value') return;
     }
-    const key = this.aliasKey(n);
-    if (!key || key.rootKind === 'local') return;
-    const fact: ReadFact = { key, fn: this.fn.index, use: { kind: 'discard', line: 0, column: 0, text: '' } };
-    this.facts.reads.push(fact);
-    this.defer(frame, this.lineCol(frame.start), n.text, (use) => (fact.use = use));
+    if (parent.type.endsWith('_declarator') && parent.type !== 'init_declarator') return;
+    if (parent.type === 'labeled_statement' || parent.type === 'goto_statement' || parent.type === 'preproc_defined') return;
+    const chain = frame.chain;
+    const name = chain.root;
+    // Record the condition's names for gate tracking.
+    if (frame.type === 'identifier') {
+      const cond = this.enclosingCondition();
+      if (cond) cond.condNames!.push(name);
+      // Macros and enum constants (ALL_CAPS) are not objects.
+      if (/^[A-Z_][A-Z0-9_]*$/.test(name)) return;
+    }
+    if (!this.fn) return;
+    if (this.isAtomicTargetArgument()) return;
+    const pos = this.lineCol(frame.start);
+    const local = chain.path.length === 0 ? this.fn.locals.get(name) : undefined;
+    if (local && frame.type === 'identifier') {
+      const uses = this.fn.localUses.get(name) ?? [];
+      this.fn.localUses.set(name, uses);
+      const use = this.use(this.frames.length, pos, name, uses);
+      if (use.kind === 'call') {
+        // A local handed to a call: how a profile selector reaches the preset function.
+        const owner = this.argumentOwner();
+        if (owner) owner.call.args.push({ index: owner.index, key: { root: name, rootKind: 'local', path: [], text: name }, addressOf: owner.addressOf });
+      }
+      if (!local.aliasOf) return;
+    }
+    const key = this.keyOf(chain, this.slice(frame, 120));
+    if (key.rootKind === 'local') return;
+    const use = this.use(this.frames.length, pos, this.slice(frame));
+    this.facts.reads.push({ key, fn: this.fn.index, use });
+    // An object handed to a call: the call's argument, for wrapper functions and macros.
+    if (use.kind === 'call' || use.kind === 'print') {
+      const owner = this.argumentOwner();
+      if (owner) owner.call.args.push({ index: owner.index, key, addressOf: owner.addressOf });
+    }
+  }
+
+  /** The call whose argument the current node is (through & and parentheses), if any. */
+  private argumentOwner(): { call: CallFact; index: number; addressOf: boolean } | null {
+    let addressOf = false;
+    for (let i = this.frames.length - 1; i > 0; i--) {
+      const f = this.frames[i];
+      if (f.type === 'argument_list') {
+        const call = this.frames[i - 1].call;
+        const arg = this.frames[i + 1];
+        return call && arg ? { call, index: (arg.childIndex - 1) >> 1, addressOf } : null;
+      }
+      if (f.type === 'pointer_expression' && f.op === '&') addressOf = true;
+      else if (!PASS_THROUGH.has(f.type) && i < this.frames.length - 1) return null;
+    }
+    return null;
   }
 
   /** Is the current node (inside) the target argument of an atomic builtin? */
@@ -786,14 +943,25 @@ class Extractor {
       if (f.type === 'argument_list') {
         const call = this.frames[i - 1];
         const arg = this.frames[i + 1];
-        return !!call.callee && isAtomicBuiltin(call.callee) && arg !== undefined && argumentIndex(this.frames[i], arg) === TARGET_ARG;
+        return !!call.callee && isAtomicBuiltin(call.callee) && arg !== undefined && (arg.childIndex - 1) >> 1 === TARGET_ARG;
       }
-      if (!PASS_THROUGH.has(f.type) && f.type !== 'field_expression' && f.type !== 'subscript_expression') return false;
+      if (!PASS_THROUGH.has(f.type) && f.type !== 'field_expression' && f.type !== 'subscript_expression' && f.type !== 'identifier') return false;
     }
     return false;
   }
 
-  /** The object an lvalue-ish expression names, resolving locals that alias a global. */
+  /** Resolves a chain's root: a local aliasing a global, a typed local, or a global. */
+  private keyOf(chain: Chain, text: string): AccessKey {
+    const local = this.fn?.locals.get(chain.root);
+    if (local) {
+      if (local.aliasOf) return { ...local.aliasOf, path: [...local.aliasOf.path, ...chain.path], text };
+      if (local.type && chain.path.length) return { root: local.type, rootKind: 'type', path: chain.path, text };
+      return { root: chain.root, rootKind: 'local', path: chain.path, text };
+    }
+    return { root: chain.root, rootKind: 'global', path: chain.path, text };
+  }
+
+  /** The object an lvalue-ish expression names (node form, for the rare nodes materialized). */
   private aliasKey(expr: Node): AccessKey | null {
     const path: string[] = [];
     let n: Node | null = unwrap(expr);
@@ -802,39 +970,52 @@ class Extractor {
         const field = n.childForFieldName('field');
         if (field) path.unshift(field.text);
         n = unwrap(n.childForFieldName('argument'));
-      } else if (n.type === 'subscript_expression') {
+      } else if (n.type === 'subscript_expression' || n.type === 'pointer_expression') {
         n = unwrap(n.childForFieldName('argument'));
-      } else if (n.type === 'pointer_expression') {
-        n = unwrap(n.childForFieldName('argument'));
-      } else if (n.type === 'binary_expression' && /^[+-]/.test(n.text.slice((n.childForFieldName('left')?.endIndex ?? 0) - n.startIndex).trim())) {
+      } else if (n.type === 'binary_expression') {
         n = unwrap(n.childForFieldName('left'));
       } else break;
     }
     if (!n || n.type !== 'identifier') return null;
-    const root = n.text;
     // The object, not its address: `&g[i].x` is written `g[i].x`.
     let named: Node = unwrap(expr) ?? expr;
     if (named.type === 'pointer_expression' && named.text.startsWith('&')) named = unwrap(named.childForFieldName('argument')) ?? named;
     const text = named.text.length > 120 ? `${named.text.slice(0, 117)}...` : named.text;
-    const local = this.fn?.locals.get(root);
-    if (local) {
-      if (local.aliasOf) return { ...local.aliasOf, path: [...local.aliasOf.path, ...path], text };
-      const type = local.type;
-      if (type && path.length) return { root: type, rootKind: 'type', path, text };
-      return { root, rootKind: 'local', path, text };
-    }
-    return { root, rootKind: 'global', path, text };
+    return this.keyOf({ root: n.text, path }, text);
   }
 
-  private defer(frame: Frame, pos: { line: number; column: number }, text: string, resolve: Pending['resolve']): void {
-    const p: Pending = { frames: [...this.frames, frame], ...pos, text, resolve };
-    for (const f of this.frames) {
-      if (f.type !== 'compound_statement') continue;
-      if (f.afterLikelyReturn) p.afterLikelyReturn = true;
-      if (f.guardNames?.length) (p.guardNames ??= []).push(...f.guardNames);
+  /**
+   * How the value of the node at the top of the stack (frames[top - 1]) is used. Decided now from
+   * the enclosing frames; print guards and values kept in locals are settled when the function ends.
+   */
+  private use(top: number, pos: { line: number; column: number }, text: string, localUses?: PendingUse[]): Use {
+    const locals = this.fn?.locals;
+    const { use, ifFrame } = classifyUse(this.frames, top, pos, text, this.options, (n) => !!locals?.has(n));
+    const pending: PendingUse = { use, ifFrame };
+    if (localUses) localUses.push(pending);
+    else if (this.fn && (ifFrame || use.kind === 'local')) this.fn.pendingUses.push(pending);
+    return use;
+  }
+
+  /** Captures what decides a site's context; `apply` gets it when the function ends. */
+  private site(apply: (ctx: SiteContext) => void): void {
+    const refs: SiteRefs = { ifs: [], afterLikelyReturn: false, guardNames: [] };
+    let insideExpect = false;
+    for (let i = this.frames.length - 1; i > 0; i--) {
+      const f = this.frames[i - 1];
+      const child = this.frames[i];
+      if (f.type === 'function_definition') break;
+      if (f.type === 'call_expression' && f.callee && /likely|__builtin_expect/i.test(f.callee)) insideExpect = true;
+      if (f.type === 'if_statement' && (child.field === 'consequence' || child.field === 'alternative' || child.field === 'condition')) {
+        refs.ifs.push({ frame: f, branch: child.field, insideExpect });
+      }
+      if (f.type === 'compound_statement') {
+        if (f.afterLikelyReturn) refs.afterLikelyReturn = true;
+        if (f.guardNames?.length) refs.guardNames.push(...f.guardNames);
+      }
     }
-    if (this.fn) this.fn.pending.push(p);
-    else resolve(classifyUse(p, this.options), siteContext(p));
+    if (this.fn) this.fn.sites.push({ refs, apply });
+    else apply(siteContext(refs));
   }
 
   private currentFunction(): FunctionFact | null {
@@ -893,10 +1074,6 @@ class Extractor {
 
 // ---- use classification ---------------------------------------------------------------------
 
-const OPERATOR_PARENTS = new Set(['binary_expression', 'unary_expression', 'assignment_expression', 'update_expression', 'pointer_expression']);
-const PASS_THROUGH = new Set(['parenthesized_expression', 'cast_expression', 'pointer_expression', 'comma_expression']);
-const STATEMENT_BOUNDARY = new Set(['compound_statement', 'expression_statement', 'declaration', 'function_definition', 'translation_unit']);
-
 export const EMPTY_CONTEXT: SiteContext = { slowBranch: false, errorBranch: false, warmBranch: null, coldBranch: null, conditionNames: [] };
 
 const USE_STRENGTH: Record<string, number> = {
@@ -920,21 +1097,21 @@ function strongestUse(uses: Use[]): Use | null {
   return best;
 }
 
-function argumentIndex(argList: Frame, arg: Frame): number {
-  // childIndex counts '(' and ',' too: argument k sits at 2k+1.
-  void argList;
-  return (arg.childIndex - 1) >> 1;
-}
-
-function classifyUse(p: Pending, options: ExtractOptions): Use {
-  const frames = p.frames;
-  const at = { line: p.line, column: p.column, text: p.text };
+function classifyUse(
+  frames: Frame[],
+  top: number,
+  pos: { line: number; column: number },
+  text: string,
+  options: ExtractOptions,
+  isLocal: (name: string) => boolean,
+): { use: Use; ifFrame?: Frame } {
+  const at = { line: pos.line, column: pos.column, text };
   const reporting = reportingFunction(frames, options);
-  const mk = (kind: Use['kind'], extra: Partial<Use> = {}): Use => {
-    if (reporting && kind !== 'discard' && kind !== 'local' && kind !== 'return') return { kind: kind === 'print' ? 'print' : 'print-guard', ...at, ...extra };
-    return { kind, ...at, ...extra };
+  const mk = (kind: Use['kind'], extra: Partial<Use> = {}, ifFrame?: Frame): { use: Use; ifFrame?: Frame } => {
+    if (reporting && kind !== 'discard' && kind !== 'local' && kind !== 'return') return { use: { kind: kind === 'print' ? 'print' : 'print-guard', ...at, ...extra } };
+    return { use: { kind, ...at, ...extra }, ifFrame };
   };
-  for (let i = frames.length - 2; i >= 0; i--) {
+  for (let i = top - 2; i >= 0; i--) {
     const f = frames[i];
     const child = frames[i + 1];
     switch (f.type) {
@@ -960,19 +1137,15 @@ function classifyUse(p: Pending, options: ExtractOptions): Use {
       case 'do_statement':
       case 'for_statement':
       case 'switch_statement':
-        if (child.field === 'condition') {
-          if (f.type === 'if_statement' && f.prints && !f.nonPrint) return mk('print-guard');
-          return mk('condition');
-        }
+        if (child.field === 'condition') return mk('condition', {}, f.type === 'if_statement' ? f : undefined);
         return mk('discard');
       case 'return_statement':
         return mk('return');
       case 'subscript_expression':
         return child.field === 'index' ? mk('index') : mk('unknown');
       case 'argument_list': {
-        const call = frames[i - 1];
-        const callee = call?.callee ?? '';
-        const index = argumentIndex(f, child);
+        const callee = frames[i - 1]?.callee ?? '';
+        const index = (child.childIndex - 1) >> 1;
         if (options.isPrintCallee(callee)) return mk('print', { name: callee });
         if (isAtomicBuiltin(callee)) {
           const op = atomicOpOf(callee);
@@ -981,13 +1154,15 @@ function classifyUse(p: Pending, options: ExtractOptions): Use {
         return mk('call', { name: callee, argIndex: index });
       }
       case 'init_declarator':
-        if (child.field === 'value') {
-          const name = f.name;
-          return name ? mk('local', { name }) : mk('assign');
-        }
+        if (child.field === 'value') return f.name ? mk('local', { name: f.name }) : mk('assign');
         return mk('unknown');
       case 'assignment_expression':
-        if (child.field === 'right') return mk('assign');
+        if (child.field === 'right') {
+          const target = f.chain;
+          // Stored in a plain local: follow the local (the target chain is known when the
+          // assignment ends; a local target is a bare identifier on the left).
+          return target && !target.path.length && isLocal(target.root) ? mk('local', { name: target.root }) : mk('assign');
+        }
         return mk('unknown');
       case 'expression_statement':
         return mk('discard');
@@ -1002,16 +1177,12 @@ function classifyUse(p: Pending, options: ExtractOptions): Use {
 }
 
 /** A comparison's result: a condition when it ends up in one, else an arithmetic use. */
-function condOrCompare(frames: Frame[], i: number, mk: (k: Use['kind']) => Use): Use {
+function condOrCompare(frames: Frame[], i: number, mk: (k: Use['kind'], extra?: Partial<Use>, ifFrame?: Frame) => { use: Use; ifFrame?: Frame }): { use: Use; ifFrame?: Frame } {
   for (let j = i - 1; j >= 0; j--) {
     const f = frames[j];
     const child = frames[j + 1];
-    if (PASS_THROUGH.has(f.type) || f.type === 'unary_expression') continue;
-    if (f.type === 'binary_expression') continue;
-    if (CONDITION_OWNERS.has(f.type) && child.field === 'condition') {
-      if (f.type === 'if_statement' && f.prints && !f.nonPrint) return mk('print-guard');
-      return mk('condition');
-    }
+    if (PASS_THROUGH.has(f.type) || f.type === 'unary_expression' || f.type === 'binary_expression') continue;
+    if (CONDITION_OWNERS.has(f.type) && child.field === 'condition') return mk('condition', {}, f.type === 'if_statement' ? f : undefined);
     if (f.type === 'conditional_expression' && child.field === 'condition') return mk('condition');
     if (f.type === 'return_statement') return mk('return');
     break;
@@ -1025,29 +1196,24 @@ function reportingFunction(frames: Frame[], options: ExtractOptions): boolean {
   return false;
 }
 
-function siteContext(p: Pending): SiteContext {
-  const frames = p.frames;
-  const ctx: SiteContext = { slowBranch: !!p.afterLikelyReturn, errorBranch: false, warmBranch: null, coldBranch: null, conditionNames: [...(p.guardNames ?? [])] };
+function siteContext(refs: SiteRefs): SiteContext {
+  const ctx: SiteContext = { slowBranch: refs.afterLikelyReturn, errorBranch: false, warmBranch: null, coldBranch: null, conditionNames: [...refs.guardNames] };
   let innermost = true;
-  let insideExpect = false;
-  for (let i = frames.length - 1; i > 0; i--) {
-    const f = frames[i - 1];
-    const child = frames[i];
-    if (f.type === 'function_definition') break;
-    if (f.type === 'call_expression' && f.callee && /likely|__builtin_expect/i.test(f.callee)) insideExpect = true;
+  for (const { frame: f, branch, insideExpect } of refs.ifs) {
     // `if (unlikely(x) && f())`: f only runs on the unlikely side.
-    if (f.type === 'if_statement' && child.field === 'condition' && f.likely === 'unlikely' && !insideExpect) ctx.slowBranch = true;
-    if (f.type === 'if_statement' && (child.field === 'consequence' || child.field === 'alternative')) {
-      const inConsequence = child.field === 'consequence';
-      if ((inConsequence && f.likely === 'unlikely') || (!inConsequence && f.likely === 'likely')) ctx.slowBranch = true;
-      if (f.errorExit && inConsequence) ctx.errorBranch = true;
-      if (innermost) {
-        ctx.warmBranch = f.warmCall ?? null;
-        ctx.coldBranch = f.coldCall ?? null;
-        innermost = false;
-      }
-      if (inConsequence && !f.negated && f.condNames) ctx.conditionNames.push(...f.condNames);
+    if (branch === 'condition') {
+      if (f.likely === 'unlikely' && !insideExpect) ctx.slowBranch = true;
+      continue;
     }
+    const inConsequence = branch === 'consequence';
+    if ((inConsequence && f.likely === 'unlikely') || (!inConsequence && f.likely === 'likely')) ctx.slowBranch = true;
+    if (f.errorExit && inConsequence) ctx.errorBranch = true;
+    if (innermost) {
+      ctx.warmBranch = f.warmCall ?? null;
+      ctx.coldBranch = f.coldCall ?? null;
+      innermost = false;
+    }
+    if (inConsequence && !f.negated && f.condNames) ctx.conditionNames.push(...f.condNames);
   }
   return ctx;
 }
@@ -1080,13 +1246,6 @@ function isAtomicType(decl: Node, text: string): boolean {
   const t = decl.childForFieldName('type');
   const head = text.slice(decl.startIndex, t ? t.endIndex : decl.startIndex);
   return /\b_Atomic\b|\batomic_[a-z_0-9]+\b/.test(head);
-}
-
-function assignOperator(node: Node): string {
-  const left = node.childForFieldName('left');
-  const right = node.childForFieldName('right');
-  if (!left || !right) return '=';
-  return node.text.slice(left.endIndex - node.startIndex, right.startIndex - node.startIndex).trim() || '=';
 }
 
 export function stringValue(lit: Node): string {
