@@ -237,6 +237,7 @@ const FIELD_PARENTS = new Set([
   'if_statement', 'while_statement', 'do_statement', 'for_statement', 'switch_statement', 'conditional_expression',
   'subscript_expression', 'field_expression', 'call_expression', 'assignment_expression', 'init_declarator',
   'cast_expression', 'update_expression', 'declaration', 'parameter_declaration', 'function_definition',
+  'pointer_declarator', 'array_declarator', 'parenthesized_declarator', 'attributed_declarator',
 ]);
 const OPERATOR_NODES = new Set(['binary_expression', 'unary_expression', 'assignment_expression', 'update_expression', 'pointer_expression']);
 const CHAIN_NODES = new Set(['identifier', 'field_expression', 'subscript_expression', 'pointer_expression', 'parenthesized_expression', 'cast_expression']);
