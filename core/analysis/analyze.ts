@@ -1,6 +1,15 @@
 // The workspace half of the analysis: joins every file's facts into the audit report. Pure data in,
-// pure data out, no parsing; cheap enough to rerun on every (debounced) edit.
-import type { AccessKey, AtomicFact, CallFact, FileFacts, FunctionFact, GetenvFact, SiteContext, Use } from './facts';
+// pure data out, no parsing.
+//
+// It is incremental, because it runs on every (debounced) edit. The model keeps its tables (who
+// defines and calls what, who reads which object) per file, and three versions:
+//  - declarations (functions, typedefs, globals, _Atomic fields, wrapper macros): when a file's
+//    declarations change, every table is rebuilt;
+//  - the call graph and the gates (calls and their branch context, getenv, presets): when they
+//    change, temperatures and gates are recomputed and every file's atomics are redone;
+//  - otherwise only the edited file and the files whose counters it reads are redone.
+// Signatures leave out positions, so an edit that only moves code keeps the caches.
+import type { AccessKey, AtomicFact, CallFact, FileFacts, FunctionFact, GetenvFact, ReadFact, SiteContext, Use } from './facts';
 import { COLD_NAME, DIAGNOSTIC_NAME, WARM_NAME, globToRegExp, type AnalysisOptions } from './options';
 import { activeAt, buildMacroEnv, guardAt, inactiveRegions, type MacroEnv, type PpFacts } from './preprocessor';
 import type {
@@ -33,6 +42,12 @@ interface FnRef {
   id: string;
 }
 
+interface CallRef {
+  file: AnalyzedFile;
+  call: CallFact;
+  caller: FnRef | null;
+}
+
 interface Site {
   file: AnalyzedFile;
   fn: FnRef | null;
@@ -48,32 +63,105 @@ interface Site {
   result: Use;
 }
 
-const RANK: Record<Temperature, number> = { hot: 3, warm: 2, cold: 1, unknown: 0 };
-
-export function analyze(root: string, files: readonly AnalyzedFile[], options: AnalysisOptions): AuditReport {
-  return new Analysis(root, files, options).report();
+/** Something that yields evidence for the objects it names. */
+interface ReadRef {
+  keys: string[];
+  evidence: () => Evidence[];
 }
 
-class Analysis {
-  private readonly fns = new Map<string, FnRef[]>();
-  private readonly typedefs = new Map<string, string>();
-  private readonly globalTypes = new Map<string, string>();
-  private readonly atomicDecls = new Set<string>();
-  private readonly atomicFieldNames = new Set<string>();
-  private readonly callsTo = new Map<string, { file: AnalyzedFile; call: CallFact; caller: FnRef | null }[]>();
-  private readonly macroAtomic = new Map<string, { param: number; op: AtomicOp; callee: string }>();
-  private readonly printMacros = new Set<string>();
-  private readonly temps = new Map<string, { temp: Temperature; reason: string }>();
-  private readonly env: MacroEnv;
-  private readonly ignoredReads: RegExp[];
+interface FileState {
+  file: AnalyzedFile;
+  /** Directives (with lines): flags and regions are redone only when one of these changes. */
+  ppSig: string;
+  declSig: string;
+  graphSig: string;
+  sites: Site[];
+  reads: ReadRef[];
+  /** Match keys of this file's write sites (which reads matter to it). */
+  siteKeys: Set<string>;
+  cached: { atomics: AtomicReport[]; findings: Finding[] } | null;
+}
 
-  constructor(
-    private readonly root: string,
-    private readonly files: readonly AnalyzedFile[],
-    private readonly options: AnalysisOptions,
-  ) {
-    for (const f of files) {
-      const facts = f.facts;
+const RANK: Record<Temperature, number> = { hot: 3, warm: 2, cold: 1, unknown: 0 };
+
+/** One-shot analysis of a set of files. */
+export function analyze(root: string, files: readonly AnalyzedFile[], options: AnalysisOptions): AuditReport {
+  const model = new AnalysisModel(options);
+  for (const f of files) model.setFile(f);
+  return model.report(root);
+}
+
+export class AnalysisModel {
+  private readonly states = new Map<string, FileState>();
+  private declsDirty = true;
+  private graphDirty = true;
+  // Declaration tables (rebuilt when declarations change).
+  private fns = new Map<string, FnRef[]>();
+  private typedefs = new Map<string, string>();
+  private globalTypes = new Map<string, string>();
+  private atomicDecls = new Set<string>();
+  private atomicFieldNames = new Set<string>();
+  private macroAtomic = new Map<string, { param: number; op: AtomicOp; callee: string }>();
+  private printMacros = new Set<string>();
+  // Call graph (rebuilt when declarations or calls change).
+  private callsTo = new Map<string, CallRef[]>();
+  private temps = new Map<string, { temp: Temperature; reason: string }>();
+  private gateState: { reports: EnvGateReport[]; index: GateIndex } | null = null;
+  // Reads by match key (kept up to date per file).
+  private readIndex = new Map<string, Set<ReadRef>>();
+  private readonly ignoredReads: RegExp[];
+  /** The macro values the cached findings were computed under. */
+  private envSig = '';
+
+  constructor(private readonly options: AnalysisOptions) {
+    this.ignoredReads = options.ignoreReadsIn.map(globToRegExp);
+  }
+
+  /** Adds or replaces a file. */
+  setFile(file: AnalyzedFile): void {
+    const old = this.states.get(file.file);
+    const declSig = declSignature(file.facts);
+    const graphSig = graphSignature(file.facts);
+    if (!old || old.declSig !== declSig) this.declsDirty = true;
+    if (!old || old.graphSig !== graphSig) this.graphDirty = true;
+    const ppSig = old && old.file.pp === file.pp ? old.ppSig : ppSignature(file.pp);
+    const state: FileState = { file, ppSig, declSig, graphSig, sites: [], reads: [], siteKeys: new Set(), cached: null };
+    if (old && !this.declsDirty) {
+      // Same declarations: swap this file's function refs and calls in place.
+      this.unindexFile(old);
+      this.states.set(file.file, state);
+      this.indexFunctions(state);
+      this.indexCalls(state);
+      this.indexReads(state);
+      this.invalidateReaders(old, state);
+    } else {
+      this.states.set(file.file, state);
+    }
+  }
+
+  removeFile(name: string): void {
+    if (this.states.delete(name)) {
+      this.declsDirty = true;
+      this.graphDirty = true;
+    }
+  }
+
+  // ---- tables ----------------------------------------------------------------------------------
+
+  private rebuild(): void {
+    this.fns = new Map();
+    this.typedefs = new Map();
+    this.globalTypes = new Map();
+    this.atomicDecls = new Set();
+    this.atomicFieldNames = new Set();
+    this.macroAtomic = new Map();
+    this.printMacros = new Set();
+    this.callsTo = new Map();
+    this.readIndex = new Map();
+    this.canonCache.clear();
+    this.atomicCanon = null;
+    for (const s of this.states.values()) {
+      const facts = s.file.facts;
       if (!facts) continue;
       for (const [k, v] of Object.entries(facts.typedefs)) this.typedefs.set(k, v);
       for (const [k, v] of Object.entries(facts.globalTypes)) this.globalTypes.set(k, v);
@@ -82,31 +170,99 @@ class Analysis {
         const dot = d.lastIndexOf('.');
         if (dot >= 0) this.atomicFieldNames.add(d.slice(dot + 1));
       }
-      facts.functions.forEach((fact, index) => {
-        const ref: FnRef = { file: f, fact, index, id: `${f.file}#${fact.name}` };
-        const list = this.fns.get(fact.name) ?? [];
-        list.push(ref);
-        this.fns.set(fact.name, list);
-      });
       for (const m of facts.macros) {
         if (m.atomicParam) this.macroAtomic.set(m.name, m.atomicParam);
         if (m.prints) this.printMacros.add(m.name);
       }
     }
-    for (const f of files) {
-      if (!f.facts) continue;
-      for (const call of f.facts.calls) {
-        const list = this.callsTo.get(call.callee) ?? [];
-        list.push({ file: f, call, caller: this.fnAt(f, call.fn) });
-        this.callsTo.set(call.callee, list);
+    for (const s of this.states.values()) this.indexFunctions(s);
+    for (const s of this.states.values()) this.indexCalls(s);
+    for (const s of this.states.values()) this.indexReads(s);
+    this.declsDirty = false;
+    this.graphDirty = true;
+  }
+
+  private indexFunctions(s: FileState): void {
+    s.file.facts?.functions.forEach((fact, index) => {
+      const ref: FnRef = { file: s.file, fact, index, id: `${s.file.file}#${fact.name}` };
+      const list = this.fns.get(fact.name) ?? [];
+      list.push(ref);
+      this.fns.set(fact.name, list);
+    });
+  }
+
+  private indexCalls(s: FileState): void {
+    for (const call of s.file.facts?.calls ?? []) {
+      const list = this.callsTo.get(call.callee) ?? [];
+      list.push({ file: s.file, call, caller: this.fnAt(s.file, call.fn) });
+      this.callsTo.set(call.callee, list);
+    }
+  }
+
+  private unindexFile(s: FileState): void {
+    for (const [name, list] of this.fns) {
+      const kept = list.filter((r) => r.file !== s.file);
+      if (kept.length !== list.length) kept.length ? this.fns.set(name, kept) : this.fns.delete(name);
+    }
+    for (const call of s.file.facts?.calls ?? []) {
+      const list = this.callsTo.get(call.callee);
+      if (!list) continue;
+      const kept = list.filter((c) => c.file !== s.file);
+      kept.length ? this.callsTo.set(call.callee, kept) : this.callsTo.delete(call.callee);
+    }
+    for (const r of s.reads) for (const k of r.keys) this.readIndex.get(k)?.delete(r);
+  }
+
+  /** Clears the cached atomics of the files whose counters the changed file reads or writes. */
+  private invalidateReaders(old: FileState, now: FileState): void {
+    const touched = new Set<string>();
+    for (const r of [...old.reads, ...now.reads]) for (const k of r.keys) touched.add(k);
+    for (const s of this.states.values()) {
+      if (!s.cached) continue;
+      for (const k of s.siteKeys) {
+        if (touched.has(k)) {
+          s.cached = null;
+          break;
+        }
       }
     }
-    this.env = buildMacroEnv(
-      files.map((f) => f.pp),
-      options.defines,
-    );
-    this.ignoredReads = options.ignoreReadsIn.map(globToRegExp);
-    this.computeTemperatures();
+  }
+
+  /** This file's write sites and everything in it that reads an object. */
+  private indexReads(s: FileState): void {
+    const f = s.file;
+    const facts = f.facts;
+    if (!facts) return;
+    s.sites = this.collectSites(f);
+    s.siteKeys = new Set(s.sites.flatMap((site) => this.matchKeys(site.key)));
+    const reads: ReadRef[] = [];
+    for (const r of facts.reads) {
+      // The object handed to an atomic wrapper (`STAT_INC(g.x)`) is its target, not a read;
+      // what the wrapper returns is followed from its call instead.
+      if (r.use.kind === 'call' && r.use.name && this.wrapperOf(r.use.name, f)?.param === r.use.argIndex) continue;
+      if (r.use.kind === 'discard' || r.use.kind === 'local') continue;
+      reads.push({ keys: this.matchKeys(r.key), evidence: () => this.evidence(r.use, f, this.fnAt(f, r.fn)) });
+    }
+    // The value an atomic operation returns is a read too (loads, and `if (fetch_sub(..) == 1)`).
+    for (const site of s.sites) {
+      reads.push({
+        keys: this.matchKeys(site.key),
+        evidence: () => {
+          const ev = this.evidence(site.result, f, site.fn);
+          if (site.op === 'cas' || site.op === 'exchange') ev.push({ file: f.file, line: site.line, column: site.column, kind: site.op, function: site.fn?.fact.name ?? null, text: site.callee });
+          return ev;
+        },
+      });
+    }
+    s.reads = reads;
+    for (const r of reads) {
+      for (const k of r.keys) {
+        let set = this.readIndex.get(k);
+        if (!set) this.readIndex.set(k, (set = new Set()));
+        set.add(r);
+      }
+    }
+    void (null as ReadFact | null);
   }
 
   // ---- names and keys ------------------------------------------------------------------------
@@ -114,7 +270,7 @@ class Analysis {
   private fnAt(file: AnalyzedFile, index: number): FnRef | null {
     if (index < 0 || !file.facts) return null;
     const fact = file.facts.functions[index];
-    return this.resolveFn(fact.name, file) ?? null;
+    return fact ? (this.resolveFn(fact.name, file) ?? null) : null;
   }
 
   /** The definition a call of `name` from `file` reaches: the same file's (static) one first. */
@@ -124,7 +280,19 @@ class Analysis {
     return (file && list.find((r) => r.file === file)) ?? list.find((r) => !r.fact.isStatic) ?? list[0];
   }
 
+  private wrapperOf(callee: string, file: AnalyzedFile): { param: number; op: AtomicOp; callee: string } | null {
+    return this.macroAtomic.get(callee) ?? this.resolveFn(callee, file)?.fact.atomicParam ?? null;
+  }
+
+  private readonly canonCache = new Map<string, string>();
+
   private canonType(t: string): string {
+    let c = this.canonCache.get(t);
+    if (c === undefined) this.canonCache.set(t, (c = this.canonTypeUncached(t)));
+    return c;
+  }
+
+  private canonTypeUncached(t: string): string {
     let name = t.replace(/\b(const|volatile|struct|union|_Atomic|restrict)\b/g, '').replace(/[*\s]/g, '');
     for (let i = 0; i < 8 && this.typedefs.has(name) && this.typedefs.get(name) !== name; i++) name = this.typedefs.get(name)!;
     return name;
@@ -140,10 +308,22 @@ class Analysis {
     return keys;
   }
 
-  private familyOf(key: AccessKey): { id: string; base: string; field: string | null } {
+  private familyOf(key: AccessKey): { base: string; field: string | null } {
     const field = key.path.length ? key.path.join('.') : null;
-    const base = key.rootKind === 'type' ? this.canonType(key.root) : key.root;
-    return { id: field ? `${base}.${field}` : base, base, field };
+    return { base: key.rootKind === 'type' ? this.canonType(key.root) : key.root, field };
+  }
+
+  private atomicCanon: Set<string> | null = null;
+
+  private atomicCanonFields(): Set<string> {
+    if (!this.atomicCanon) {
+      this.atomicCanon = new Set();
+      for (const d of this.atomicDecls) {
+        const dot = d.lastIndexOf('.');
+        if (dot > 0) this.atomicCanon.add(`${this.canonType(d.slice(0, dot))}.${d.slice(dot + 1)}`);
+      }
+    }
+    return this.atomicCanon;
   }
 
   /** Is this object declared _Atomic (so `x++` on it is an atomic read-modify-write)? */
@@ -154,7 +334,8 @@ class Analysis {
     if (!this.atomicFieldNames.has(last)) return false;
     if (key.path.length === 1) {
       const owner = key.rootKind === 'type' ? this.canonType(key.root) : this.canonType(this.globalTypes.get(key.root) ?? '');
-      if (owner) return this.atomicDecls.has(`${owner}.${last}`) || [...this.typedefs].some(([a, b]) => b === owner && this.atomicDecls.has(`${a}.${last}`));
+      // Field declarations are recorded under the struct tag or typedef name: compare canonically.
+      if (owner) return this.atomicCanonFields().has(`${owner}.${last}`);
     }
     return true;
   }
@@ -162,23 +343,32 @@ class Analysis {
   // ---- temperature ---------------------------------------------------------------------------
 
   private computeTemperatures(): void {
+    this.temps = new Map();
     const exact = new Set(this.options.entryPoints.filter((e) => !e.includes('*') && !e.includes('?')));
-    const globs = this.options.entryPoints.filter((e) => e.includes('*') || e.includes('?')).map(globToRegExp);
+    const globs = this.options.entryPoints.filter((e) => e.includes('*') || e.includes('?')).map((e) => ({ e, re: globToRegExp(e) }));
     const queue: FnRef[] = [];
+    const callsFrom = new Map<string, CallRef[]>();
+    for (const list of this.callsTo.values()) {
+      for (const c of list) {
+        if (!c.caller) continue;
+        const from = callsFrom.get(c.caller.id) ?? [];
+        from.push(c);
+        callsFrom.set(c.caller.id, from);
+      }
+    }
     for (const [name, refs] of this.fns) {
-      const isEntry = exact.has(name) || (globs.some((g) => g.test(name)) && !this.callsTo.has(name));
-      if (!isEntry) continue;
+      const glob = exact.has(name) ? undefined : globs.find((g) => g.re.test(name));
+      if (!exact.has(name) && !(glob && !this.callsTo.has(name))) continue;
       for (const r of refs) {
-        this.temps.set(r.id, { temp: 'hot', reason: exact.has(name) ? `${name} is an entry point` : `${name} is an API entry point (matches ${this.options.entryPoints.find((e) => globToRegExp(e).test(name))}, nothing calls it)` });
+        this.temps.set(r.id, { temp: 'hot', reason: glob ? `${name} is an API entry point (matches ${glob.e}, nothing calls it)` : `${name} is an entry point` });
         queue.push(r);
       }
     }
     // Hottest-first propagation: a function's temperature only ever rises, so this terminates.
-    for (let guard = 0; queue.length && guard < 100_000; guard++) {
-      const caller = queue.shift()!;
+    for (let head = 0, guard = 0; head < queue.length && guard < 1_000_000; head++, guard++) {
+      const caller = queue[head];
       const callerTemp = this.temps.get(caller.id)!.temp;
-      for (const call of caller.file.facts!.calls) {
-        if (call.fn !== caller.index) continue;
+      for (const { call } of callsFrom.get(caller.id) ?? []) {
         const callee = this.resolveFn(call.callee, caller.file);
         if (!callee) continue;
         const { temp, why } = this.siteTemperature(callerTemp, call.ctx, call.callee);
@@ -192,7 +382,7 @@ class Analysis {
       for (const r of refs) {
         if (this.temps.has(r.id)) continue;
         if (r.fact.isConstructor) this.temps.set(r.id, { temp: 'cold', reason: 'a constructor/destructor: runs once' });
-        else if (COLD_NAME.test(r.fact.name)) this.temps.set(r.id, { temp: 'cold', reason: `not reached from an entry point; the name says init/dump/error code` });
+        else if (COLD_NAME.test(r.fact.name)) this.temps.set(r.id, { temp: 'cold', reason: 'not reached from an entry point; the name says init/dump/error code' });
       }
     }
   }
@@ -216,36 +406,34 @@ class Analysis {
 
   // ---- atomics -------------------------------------------------------------------------------
 
-  private collectSites(): Site[] {
+  private collectSites(f: AnalyzedFile): Site[] {
     const sites: Site[] = [];
-    for (const f of this.files) {
-      if (!f.facts) continue;
-      for (const a of f.facts.atomics) {
-        if (!a.key) continue;
-        if (a.viaOperator && !this.isAtomicObject(a.key)) continue;
-        sites.push(this.site(f, a));
-      }
-      // Calls of atomic wrapper macros and functions: the wrapped operation applies to an argument.
-      for (const call of f.facts.calls) {
-        const wrapped = this.macroAtomic.get(call.callee) ?? this.resolveFn(call.callee, f)?.fact.atomicParam ?? null;
-        if (!wrapped) continue;
-        const arg = call.args.find((x) => x.index === wrapped.param);
-        if (!arg || arg.key.rootKind === 'local') continue;
-        sites.push({
-          file: f,
-          fn: this.fnAt(f, call.fn),
-          line: call.line,
-          column: call.column,
-          endLine: call.line,
-          endColumn: call.column + call.callee.length,
-          op: wrapped.op,
-          callee: call.callee,
-          order: null,
-          key: arg.key,
-          ctx: call.ctx,
-          result: call.result,
-        });
-      }
+    if (!f.facts) return sites;
+    for (const a of f.facts.atomics) {
+      if (!a.key) continue;
+      if (a.viaOperator && !this.isAtomicObject(a.key)) continue;
+      sites.push(this.site(f, a));
+    }
+    // Calls of atomic wrapper macros and functions: the wrapped operation applies to an argument.
+    for (const call of f.facts.calls) {
+      const wrapped = this.wrapperOf(call.callee, f);
+      if (!wrapped) continue;
+      const arg = call.args.find((x) => x.index === wrapped.param);
+      if (!arg || arg.key.rootKind === 'local') continue;
+      sites.push({
+        file: f,
+        fn: this.fnAt(f, call.fn),
+        line: call.line,
+        column: call.column,
+        endLine: call.line,
+        endColumn: call.column + call.callee.length,
+        op: wrapped.op,
+        callee: call.callee,
+        order: null,
+        key: arg.key,
+        ctx: call.ctx,
+        result: call.result,
+      });
     }
     return sites;
   }
@@ -265,10 +453,6 @@ class Analysis {
       ctx: a.ctx,
       result: a.result,
     };
-  }
-
-  private wrapperParam(callee: string, file: AnalyzedFile): number | undefined {
-    return (this.macroAtomic.get(callee) ?? this.resolveFn(callee, file)?.fact.atomicParam ?? undefined)?.param;
   }
 
   /** Follows a returned value to what the callers of the returning function do with it. */
@@ -291,95 +475,59 @@ class Analysis {
       if (followed.length) return followed.flatMap((x) => this.evidence(x.use, x.file, x.fn)).map((e) => ({ ...e, text: `${fn?.fact.name}() → ${e.text ?? ''}` }));
     }
     let kind = use.kind as Evidence['kind'];
-    if (this.ignoredReads.some((re) => re.test(file.file)) && kind !== 'print' && kind !== 'print-guard') kind = 'test';
-    else if (use.kind === 'call' && use.name && (this.printMacros.has(use.name) || this.options.printFunctions.includes(use.name) || DIAGNOSTIC_NAME.test(use.name) && /print|dump|trace/i.test(use.name))) kind = 'print';
+    if (use.kind === 'call' && use.name && (this.printMacros.has(use.name) || this.options.printFunctions.includes(use.name))) kind = 'print';
+    if (kind !== 'print' && kind !== 'print-guard' && this.ignoredReads.some((re) => re.test(file.file))) kind = 'test';
     return [{ file: file.file, line: use.line, column: use.column, kind, function: fn?.fact.name ?? null, text: use.text.length > 160 ? `${use.text.slice(0, 157)}...` : use.text }];
   }
 
-  private atomics(sites: Site[], gates: GateIndex): AtomicReport[] {
-    // Every read of every object, by match key.
-    const readsByKey = new Map<string, Evidence[]>();
-    const addRead = (keys: string[], ev: Evidence[]) => {
-      for (const k of keys) {
-        const list = readsByKey.get(k) ?? [];
-        list.push(...ev);
-        readsByKey.set(k, list);
-      }
-    };
-    for (const f of this.files) {
-      if (!f.facts) continue;
-      for (const r of f.facts.reads) {
-        // The object handed to an atomic wrapper (`STAT_INC(g.x)`) is its target, not a read;
-        // what the wrapper returns is followed from its call instead.
-        if (r.use.kind === 'call' && r.use.name && this.wrapperParam(r.use.name, f) === r.use.argIndex) continue;
-        addRead(this.matchKeys(r.key), this.evidence(r.use, f, this.fnAt(f, r.fn)));
-      }
-      // An object's address handed to a function that is not an atomic wrapper: unknown use.
-      for (const call of f.facts.calls) {
-        const wrapped = this.macroAtomic.get(call.callee) ?? this.resolveFn(call.callee, f)?.fact.atomicParam ?? null;
-        for (const arg of call.args) {
-          if (wrapped && arg.index === wrapped.param) continue;
-          if (arg.key.rootKind === 'local') continue;
-          const ignored = this.ignoredReads.some((re) => re.test(f.file));
-          const kind = this.printMacros.has(call.callee) || this.options.printFunctions.includes(call.callee) || /printf|puts|write/.test(call.callee) ? 'print' : ignored ? 'test' : 'call';
-          addRead(this.matchKeys(arg.key), [{ file: f.file, line: call.line, column: call.column, kind, function: this.fnAt(f, call.fn)?.fact.name ?? null, text: `${call.callee}(…${arg.key.text}…)` }]);
-        }
-      }
-    }
-    for (const s of sites) {
-      // The value an atomic operation returns is a read too (loads, and `if (fetch_sub(..) == 1)`).
-      const ev = this.evidence(s.result, s.file, s.fn);
-      if (s.op === 'cas' || s.op === 'exchange') ev.push({ file: s.file.file, line: s.line, column: s.column, kind: s.op, function: s.fn?.fact.name ?? null, text: s.callee });
-      addRead(this.matchKeys(s.key), ev);
-    }
-
+  private fileAtomics(s: FileState, env: MacroEnv, gates: GateIndex, gateReports: Map<string, EnvGateReport>): { atomics: AtomicReport[]; findings: Finding[] } {
     const out: AtomicReport[] = [];
-    for (const s of sites) {
-      if (s.op === 'load') continue; // loads are evidence, not write sites
-      const keys = this.matchKeys(s.key);
+    for (const site of s.sites) {
+      if (site.op === 'load') continue; // loads are evidence, not write sites
       const seen = new Set<string>();
       const evidence: Evidence[] = [];
-      for (const k of keys) {
-        for (const e of readsByKey.get(k) ?? []) {
+      const refs = new Set<ReadRef>();
+      for (const k of this.matchKeys(site.key)) for (const r of this.readIndex.get(k) ?? []) refs.add(r);
+      for (const r of refs) {
+        for (const e of r.evidence()) {
           const id = `${e.file}:${e.line}:${e.column}:${e.kind}`;
           if (seen.has(id)) continue;
           seen.add(id);
           evidence.push(e);
         }
       }
-      evidence.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line);
+      evidence.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || (a.column ?? 0) - (b.column ?? 0));
       const { classification, reason } = classify(evidence);
-      const fnTemp = this.fnTemperature(s.fn);
-      const siteTemp = this.siteTemperature(fnTemp.temp, s.ctx, '');
-      const temperature = siteTemp.temp;
-      const temperatureReason = siteTemp.why && siteTemp.temp !== fnTemp.temp ? `${siteTemp.why}; ${s.fn?.fact.name} is ${fnTemp.temp}: ${fnTemp.reason}` : fnTemp.reason;
-      const guard = guardAt(s.file.pp, s.line);
-      const family = this.familyOf(s.key);
+      const fnTemp = this.fnTemperature(site.fn);
+      const siteTemp = this.siteTemperature(fnTemp.temp, site.ctx, '');
+      const temperatureReason = siteTemp.why && siteTemp.temp !== fnTemp.temp ? `${siteTemp.why}; ${site.fn?.fact.name} is ${fnTemp.temp}: ${fnTemp.reason}` : fnTemp.reason;
+      const guard = guardAt(s.file.pp, site.line);
+      const family = this.familyOf(site.key);
       out.push({
         file: s.file.file,
-        line: s.line,
-        column: s.column,
-        endLine: s.endLine,
-        endColumn: s.endColumn,
-        function: s.fn?.fact.name ?? null,
-        op: s.op,
-        callee: s.callee,
-        order: s.order,
-        target: s.key.text,
+        line: site.line,
+        column: site.column,
+        endLine: site.endLine,
+        endColumn: site.endColumn,
+        function: site.fn?.fact.name ?? null,
+        op: site.op,
+        callee: site.callee,
+        order: site.order,
+        target: site.key.text,
         base: family.base,
         field: family.field,
         family: family.base,
         classification,
         reason,
         evidence,
-        temperature,
+        temperature: siteTemp.temp,
         temperatureReason,
         guard: guard?.macro ?? null,
-        gates: gates.gatesOf(s.fn, s.ctx),
+        gates: gates.gatesOf(site.fn, site.ctx),
       });
     }
-    out.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);
-    return out;
+    out.sort((a, b) => a.line - b.line || a.column - b.column);
+    return { atomics: out, findings: this.fileFindings(s, out, env, gateReports) };
   }
 
   // ---- ENV gates -------------------------------------------------------------------------------
@@ -393,16 +541,19 @@ class Analysis {
       column: number;
       value: GetenvFact['value'];
       cachedIn: string | null;
-      args?: CallFact;
     }
     const reads: Read[] = [];
-    for (const f of this.files) {
+    const assignsByCallee = new Map<string, string[]>();
+    for (const s of this.states.values()) {
+      const f = s.file;
       if (!f.facts) continue;
+      for (const ga of f.facts.globalAssigns) assignsByCallee.set(ga.callee, [...(assignsByCallee.get(ga.callee) ?? []), ga.global]);
       for (const g of f.facts.getenvs) {
         if (g.name) reads.push({ name: g.name, file: f, fn: this.fnAt(f, g.fn), line: g.line, column: g.column, value: g.value, cachedIn: g.cachedIn });
       }
       // getenv wrappers: `env_flag("X", 1)`; the default may be one of the call's arguments.
       for (const call of f.facts.calls) {
+        if (!Object.keys(call.strings).length) continue;
         const w = this.resolveFn(call.callee, f);
         if (!w || w.fact.getenvParam === null) continue;
         const name = call.strings[w.fact.getenvParam];
@@ -413,10 +564,11 @@ class Analysis {
           const arg = call.numbers[value.index];
           value = arg !== undefined && Number.isFinite(Number(arg)) ? { kind: 'number', value: Number(arg), boolean: value.boolean } : { kind: 'unknown' };
         }
-        const caller = this.fnAt(f, call.fn);
-        reads.push({ name, file: f, fn: caller, line: call.line, column: call.column, value, cachedIn: null, args: call });
+        reads.push({ name, file: f, fn: this.fnAt(f, call.fn), line: call.line, column: call.column, value, cachedIn: null });
       }
     }
+    const getters = new Map<string, string[]>();
+    for (const [fname, refs] of this.fns) for (const ref of refs) for (const g of ref.fact.returnsGlobals) getters.set(g, [...(getters.get(g) ?? []), fname]);
     const presets = this.presets();
     const byName = new Map<string, Read[]>();
     for (const r of reads) byName.set(r.name, [...(byName.get(r.name) ?? []), r]);
@@ -427,25 +579,22 @@ class Analysis {
       const preds = new Set<string>([`getenv:${name}`]);
       let cachedIn = primary.cachedIn;
       for (const r of rs) {
+        if (r.cachedIn) preds.add(r.cachedIn);
         if (!r.fn) continue;
         preds.add(r.fn.fact.name);
         // `g_x = parse_x();` caches the parsed value in a global.
-        for (const f of this.files) {
-          for (const ga of f.facts?.globalAssigns ?? []) {
-            if (ga.callee === r.fn.fact.name) {
-              cachedIn ??= ga.global;
-              preds.add(ga.global);
-            }
-          }
+        for (const global of assignsByCallee.get(r.fn.fact.name) ?? []) {
+          cachedIn ??= global;
+          preds.add(global);
         }
-        if (r.cachedIn) preds.add(r.cachedIn);
       }
       // Getters: `static inline int x_enabled(void) { return g_x; }`.
-      for (const [fname, refs] of this.fns) if (refs.some((ref) => ref.fact.returnsGlobals.some((g) => preds.has(g)))) preds.add(fname);
+      for (const p of [...preds]) for (const g of getters.get(p) ?? []) preds.add(g);
       predicates.set(name, preds);
       const { kind, value } = gateDefault(primary.value);
+      const own = presets.filter((x) => x.variable === name);
       const profiles: Record<string, string> = {};
-      for (const p of presets.filter((x) => x.variable === name)) profiles[p.profile] = p.value;
+      for (const p of own) profiles[p.profile] = p.value;
       reports.push({
         name,
         file: primary.file.file,
@@ -459,12 +608,12 @@ class Analysis {
         profiles,
         gatedFunctions: [],
         gatedAtomics: [],
-        ...{ presets: presets.filter((x) => x.variable === name).map((p) => ({ selector: p.selector, profile: p.profile, value: p.value, file: p.file, line: p.line })) },
+        ...{ presets: own.map((p) => ({ selector: p.selector, profile: p.profile, value: p.value, file: p.file, line: p.line })) },
         ...{ reads: rs.map((r) => ({ file: r.file.file, line: r.line, function: r.fn?.fact.name ?? null })) },
       } as EnvGateReport);
     }
     reports.sort((a, b) => a.name.localeCompare(b.name));
-    const index = new GateIndex(this, predicates);
+    const index = new GateIndex(this.allFunctions(), (name) => this.callsTo.get(name) ?? [], predicates);
     for (const g of reports) g.gatedFunctions = index.gatedFunctions(g.name);
     return { reports, index };
   }
@@ -472,7 +621,8 @@ class Analysis {
   /** `set_if_unset("VAR", "VAL")` under `if (strcmp(profile, "NAME") == 0)`. */
   private presets(): { selector: string | null; profile: string; variable: string; value: string; file: string; line: number }[] {
     const out: { selector: string | null; profile: string; variable: string; value: string; file: string; line: number }[] = [];
-    for (const f of this.files) {
+    for (const s of this.states.values()) {
+      const f = s.file;
       if (!f.facts) continue;
       for (const call of f.facts.calls) {
         if (!call.profile) continue;
@@ -510,15 +660,25 @@ class Analysis {
 
   // ---- flags -----------------------------------------------------------------------------------
 
-  private flags(): { flags: FlagReport[]; regions: InactiveRegion[]; undefaulted: Finding[] } {
+  private flagsCache: { key: string; value: { flags: FlagReport[]; regions: InactiveRegion[]; undefaulted: Finding[] } } | null = null;
+
+  /** Flags and dimmed regions: recomputed only when some file's directives or the macro values change. */
+  private flags(env: MacroEnv, envSig: string): { flags: FlagReport[]; regions: InactiveRegion[]; undefaulted: Finding[] } {
+    const key = `${envSig}\0${[...this.states.values()].map((s) => s.ppSig).join('\0')}`;
+    if (this.flagsCache?.key === key) return this.flagsCache.value;
+    const value = this.computeFlags(env);
+    this.flagsCache = { key, value };
+    return value;
+  }
+
+  private computeFlags(env: MacroEnv): { flags: FlagReport[]; regions: InactiveRegion[]; undefaulted: Finding[] } {
+    const files = [...this.states.values()].map((s) => s.file);
     const defaults = new Map<string, { file: string; line: number; value: string }>();
     const defined = new Set<string>();
-    for (const f of this.files) {
+    const uses = new Map<string, SourceRef[]>();
+    for (const f of files) {
       for (const d of f.pp.defaults) if (!defaults.has(d.name)) defaults.set(d.name, { file: f.file, line: d.line, value: d.value });
       for (const d of f.pp.defines) if (d.name) defined.add(d.name);
-    }
-    const uses = new Map<string, SourceRef[]>();
-    for (const f of this.files) {
       for (const u of f.pp.uses) {
         const list = uses.get(u.name) ?? [];
         list.push({ file: f.file, line: u.line, column: u.column });
@@ -527,7 +687,7 @@ class Analysis {
     }
     const flags: FlagReport[] = [];
     for (const [name, d] of defaults) {
-      const v = this.env.lookup(name);
+      const v = env.lookup(name);
       let enabled: boolean | null = null;
       if (v && v.defined) {
         const n = Number(v.value.trim());
@@ -539,25 +699,26 @@ class Analysis {
     flags.sort((a, b) => a.name.localeCompare(b.name));
     const undefaulted: Finding[] = [];
     for (const [name, list] of uses) {
-      if (defaults.has(name) || defined.has(name) || this.env.lookup(name) === undefined) continue;
+      if (defaults.has(name) || defined.has(name) || env.lookup(name) === undefined) continue;
       if (name in this.options.defines) continue;
       const first = list[0];
       undefaulted.push({ rule: 'undefaulted-flag', file: first.file, line: first.line, severity: 'note', message: `${name} is tested by #if/#ifdef (${list.length} use${list.length > 1 ? 's' : ''}) but never defined or defaulted in the workspace; the default build treats it as undefined` });
     }
     const regions: InactiveRegion[] = [];
-    for (const f of this.files) for (const r of inactiveRegions(f.pp, this.env)) regions.push({ file: f.file, ...r });
+    for (const f of files) for (const r of inactiveRegions(f.pp, env)) regions.push({ file: f.file, ...r });
+    for (const fl of flags) {
+      if (!fl.uses.length) undefaulted.push({ rule: 'unused-flag', file: fl.file, line: fl.line, severity: 'note', message: `${fl.name} is defaulted to ${fl.default} but no #if/#ifdef uses it` });
+    }
     return { flags, regions, undefaulted };
   }
 
   // ---- findings --------------------------------------------------------------------------------
 
-  private findings(atomics: AtomicReport[], gates: EnvGateReport[], flags: FlagReport[]): Finding[] {
+  private fileFindings(s: FileState, atomics: AtomicReport[], env: MacroEnv, gateByName: Map<string, EnvGateReport>): Finding[] {
     const out: Finding[] = [];
-    const gateByName = new Map(gates.map((g) => [g.name, g]));
     for (const a of atomics) {
       if (a.classification !== 'telemetry' || a.guard) continue;
-      const file = this.files.find((f) => f.file === a.file);
-      if (file && activeAt(file.pp, a.line, this.env) === false) continue;
+      if (activeAt(s.file.pp, a.line, env) === false) continue;
       const offGates = a.gates.filter((g) => gateByName.get(g)?.default === 'off');
       if (offGates.length) {
         out.push({ rule: 'gate-off-by-default', file: a.file, line: a.line, column: a.column, severity: 'note', message: `telemetry ${a.target} is behind ${offGates.join(', ')}, which is OFF when unset: this path does not run in the default configuration, so compiling it out will not change the default benchmark` });
@@ -568,43 +729,58 @@ class Analysis {
       }
     }
     // Release hygiene: diagnostic calls on hot/warm paths outside any #if.
-    for (const f of this.files) {
-      if (!f.facts) continue;
-      for (const call of f.facts.calls) {
-        if (!DIAGNOSTIC_NAME.test(call.callee)) continue;
-        const fn = this.fnAt(f, call.fn);
-        if (!fn || DIAGNOSTIC_NAME.test(fn.fact.name)) continue;
-        const t = this.siteTemperature(this.fnTemperature(fn).temp, call.ctx, '');
-        if (t.temp !== 'hot' && t.temp !== 'warm') continue;
-        if (guardAt(f.pp, call.line) || activeAt(f.pp, call.line, this.env) === false) continue;
-        out.push({ rule: 'release-hygiene', file: f.file, line: call.line, column: call.column, severity: 'warning', message: `${call.callee}() runs on a ${t.temp} path in ${fn.fact.name} and is not under a release or compile-out guard (e.g. #if !..._BUILD_RELEASE)` });
-      }
-    }
-    for (const fl of flags) {
-      if (!fl.uses.length) out.push({ rule: 'unused-flag', file: fl.file, line: fl.line, severity: 'note', message: `${fl.name} is defaulted to ${fl.default} but no #if/#ifdef uses it` });
+    for (const call of s.file.facts?.calls ?? []) {
+      if (!DIAGNOSTIC_NAME.test(call.callee)) continue;
+      const fn = this.fnAt(s.file, call.fn);
+      if (!fn || DIAGNOSTIC_NAME.test(fn.fact.name)) continue;
+      const t = this.siteTemperature(this.fnTemperature(fn).temp, call.ctx, '');
+      if (t.temp !== 'hot' && t.temp !== 'warm') continue;
+      if (guardAt(s.file.pp, call.line) || activeAt(s.file.pp, call.line, env) === false) continue;
+      out.push({ rule: 'release-hygiene', file: s.file.file, line: call.line, column: call.column, severity: 'warning', message: `${call.callee}() runs on a ${t.temp} path in ${fn.fact.name} and is not under a release or compile-out guard (e.g. #if !..._BUILD_RELEASE)` });
     }
     return out;
   }
 
-  report(): AuditReport {
-    const gates = this.gates();
-    const atomics = this.atomics(this.collectSites(), gates.index);
-    for (const g of gates.reports) {
-      g.gatedAtomics = atomics.filter((a) => a.gates.includes(g.name)).map((a) => ({ file: a.file, line: a.line, column: a.column }));
+  report(root: string): AuditReport {
+    if (this.declsDirty) this.rebuild();
+    if (this.graphDirty) {
+      this.computeTemperatures();
+      this.gateState = this.gates();
+      for (const s of this.states.values()) s.cached = null;
+      this.graphDirty = false;
     }
-    const { flags, regions, undefaulted } = this.flags();
-    const findings = [...this.findings(atomics, gates.reports, flags), ...undefaulted];
+    const gates = this.gateState!;
+    const states = [...this.states.values()].sort((a, b) => a.file.file.localeCompare(b.file.file));
+    const env = buildMacroEnv(
+      states.map((s) => s.file.pp),
+      this.options.defines,
+    );
+    const envSig = JSON.stringify([...env.values]);
+    if (envSig !== this.envSig) {
+      for (const s of states) s.cached = null;
+      this.envSig = envSig;
+    }
+    const atomics: AtomicReport[] = [];
+    const findings: Finding[] = [];
+    const gateByName = new Map(gates.reports.map((g) => [g.name, g]));
+    for (const s of states) {
+      // Guards and dimming depend on the macro environment, which any header can change.
+      s.cached ??= this.fileAtomics(s, env, gates.index, gateByName);
+      atomics.push(...s.cached.atomics);
+      findings.push(...s.cached.findings);
+    }
+    const byGate = new Map<string, SourceRef[]>();
+    for (const a of atomics) for (const g of a.gates) byGate.set(g, [...(byGate.get(g) ?? []), { file: a.file, line: a.line, column: a.column }]);
+    const gateReports = gates.reports.map((g) => ({ ...g, gatedAtomics: byGate.get(g.name) ?? [] }));
+    const { flags, regions, undefaulted } = this.flags(env, envSig);
+    findings.push(...undefaulted);
     findings.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line);
-    const skipped = this.files
-      .filter((f) => f.facts && f.facts.errorLines.length)
-      .map((f) => ({ file: f.file, reason: `parsed with errors at line ${f.facts!.errorLines.slice(0, 5).join(', ')}${f.facts!.errorLines.length > 5 ? ', …' : ''} (macros the C grammar cannot see through); the rest of the file was analysed` }));
-    return { version: 1, root: this.root, files: this.files.length, atomics, envGates: gates.reports, flags, inactiveRegions: regions, findings, skipped };
+    const skipped = states
+      .filter((s) => s.file.facts && s.file.facts.errorLines.length)
+      .map((s) => ({ file: s.file.file, reason: `parsed with errors at line ${s.file.facts!.errorLines.slice(0, 5).join(', ')}${s.file.facts!.errorLines.length > 5 ? ', …' : ''} (macros the C grammar cannot see through); the rest of the file was analysed` }));
+    return { version: 1, root, files: states.length, atomics, envGates: gateReports, flags, inactiveRegions: regions, findings, skipped };
   }
 
-  // Used by GateIndex.
-  callersOf(name: string) {
-    return this.callsTo.get(name) ?? [];
-  }
   allFunctions(): FnRef[] {
     return [...this.fns.values()].flat();
   }
@@ -613,31 +789,52 @@ class Analysis {
 /** Which functions and sites each gate controls. */
 class GateIndex {
   private readonly gated = new Map<string, Set<string>>();
+  private readonly byPredicate = new Map<string, string[]>();
+  private readonly byFunction = new Map<string, string[]>();
 
   constructor(
-    private readonly analysis: Analysis,
-    private readonly predicates: Map<string, Set<string>>,
+    fns: FnRef[],
+    callersOf: (name: string) => CallRef[],
+    predicates: Map<string, Set<string>>,
   ) {
-    for (const [gate, preds] of predicates) this.gated.set(gate, this.computeGated(preds));
-  }
-
-  /** Functions every call of which sits under the gate (or inside a gated function). */
-  private computeGated(preds: Set<string>): Set<string> {
-    const gated = new Set<string>();
-    const fns = this.analysis.allFunctions();
-    for (let changed = true, rounds = 0; changed && rounds < 50; rounds++) {
+    // A function is gated by G when every call of it sits under G or inside a function gated by G.
+    // One pass per round over the call graph with the set of gates per function.
+    const names = [...new Set(fns.map((f) => f.fact.name))];
+    for (const [gate, preds] of predicates) for (const p of preds) this.byPredicate.set(p, [...(this.byPredicate.get(p) ?? []), gate]);
+    const gatesOfSite = (ctx: SiteContext): string[] => {
+      const out = new Set<string>();
+      for (const n of ctx.conditionNames) for (const g of this.byPredicate.get(n) ?? []) out.add(g);
+      return [...out];
+    };
+    const byFn = new Map<string, Set<string>>();
+    for (let round = 0, changed = true; changed && round < 50; round++) {
       changed = false;
-      for (const f of fns) {
-        if (gated.has(f.fact.name)) continue;
-        const calls = this.analysis.callersOf(f.fact.name);
+      for (const name of names) {
+        const calls = callersOf(name);
         if (!calls.length) continue;
-        if (calls.every((c) => c.call.ctx.conditionNames.some((n) => preds.has(n)) || (c.caller && gated.has(c.caller.fact.name)))) {
-          gated.add(f.fact.name);
+        let acc: Set<string> | undefined;
+        for (const c of calls) {
+          const here = new Set<string>(gatesOfSite(c.call.ctx));
+          for (const g of (c.caller && byFn.get(c.caller.fact.name)) ?? []) here.add(g);
+          const prevAcc: Set<string> | undefined = acc;
+          acc = prevAcc ? new Set<string>([...prevAcc].filter((g) => here.has(g))) : here;
+          if (!acc.size) break;
+        }
+        const prev = byFn.get(name);
+        if (acc && acc.size && (!prev || prev.size !== acc.size)) {
+          byFn.set(name, acc);
           changed = true;
         }
       }
     }
-    return gated;
+    for (const [fn, gates] of byFn) {
+      this.byFunction.set(fn, [...gates]);
+      for (const g of gates) {
+        let set = this.gated.get(g);
+        if (!set) this.gated.set(g, (set = new Set()));
+        set.add(fn);
+      }
+    }
   }
 
   gatedFunctions(gate: string): string[] {
@@ -645,11 +842,9 @@ class GateIndex {
   }
 
   gatesOf(fn: { fact: FunctionFact } | null, ctx: SiteContext): string[] {
-    const out: string[] = [];
-    for (const [gate, preds] of this.predicates) {
-      if ((fn && this.gated.get(gate)?.has(fn.fact.name)) || ctx.conditionNames.some((n) => preds.has(n))) out.push(gate);
-    }
-    return out.sort();
+    const out = new Set<string>(fn ? (this.byFunction.get(fn.fact.name) ?? []) : []);
+    for (const n of ctx.conditionNames) for (const g of this.byPredicate.get(n) ?? []) out.add(g);
+    return [...out].sort();
   }
 }
 
@@ -657,6 +852,32 @@ function gateDefault(v: GetenvFact['value']): { kind: GateDefault; value: string
   if (v.kind !== 'number') return { kind: 'unknown', value: null };
   if (v.boolean && (v.value === 0 || v.value === 1)) return { kind: v.value ? 'on' : 'off', value: String(v.value) };
   return { kind: 'value', value: String(v.value) };
+}
+
+function ppSignature(pp: PpFacts): string {
+  return JSON.stringify([pp.directives.map((d) => [d.kind, d.line, d.endLine, d.text]), pp.uses.map((u) => [u.name, u.line, u.column])]);
+}
+
+/** Everything about a file that other files' results depend on through the declaration tables. */
+function declSignature(facts: FileFacts | null): string {
+  if (!facts) return '';
+  return JSON.stringify([
+    facts.functions.map((f) => [f.name, f.isStatic, f.isConstructor, f.atomicParam, f.getenvParam, f.setIfUnset, f.returnsGlobals, f.params]),
+    facts.macros.map((m) => [m.name, m.atomicParam, m.prints]),
+    facts.typedefs,
+    facts.globalTypes,
+    facts.atomicDecls,
+  ]);
+}
+
+/** The call graph and gate inputs of a file, without positions. */
+function graphSignature(facts: FileFacts | null): string {
+  if (!facts) return '';
+  return JSON.stringify([
+    facts.calls.map((c) => [c.callee, c.fn, c.ctx, c.profile, c.strings, c.numbers, c.result.kind, c.result.via ?? '', c.args.map((a) => [a.index, a.key.root])]),
+    facts.getenvs.map((g) => [g.name, g.fn, g.value, g.cachedIn, g.result.via ?? '', g.result.kind]),
+    facts.globalAssigns.map((g) => [g.global, g.callee, g.fn]),
+  ]);
 }
 
 const CORRECTNESS = new Set(['condition', 'cas', 'exchange', 'index', 'return']);
@@ -671,7 +892,8 @@ export function classify(evidence: Evidence[]): { classification: Classification
   }
   const unclear = evidence.find((e) => UNKNOWN.has(e.kind));
   if (unclear) return { classification: 'unknown', reason: `its value reaches ${unclear.kind === 'call' ? `a call (${unclear.text})` : `an expression (${unclear.kind})`} at ${where(unclear)} that the analysis cannot follow` };
-  if (!evidence.length) return { classification: 'telemetry', reason: 'never read anywhere in the workspace' };
-  const fns = [...new Set(evidence.map((e) => e.function).filter(Boolean))];
-  return { classification: 'telemetry', reason: `only printed or dumped (${evidence.length} read${evidence.length > 1 ? 's' : ''}${fns.length ? ` in ${fns.join(', ')}` : ''})` };
+  const counted = evidence.filter((e) => e.kind !== 'test');
+  if (!counted.length) return { classification: 'telemetry', reason: evidence.length ? 'read only by tests and benchmarks' : 'never read anywhere in the workspace' };
+  const fns = [...new Set(counted.map((e) => e.function).filter(Boolean))];
+  return { classification: 'telemetry', reason: `only printed or dumped (${counted.length} read${counted.length > 1 ? 's' : ''}${fns.length ? ` in ${fns.join(', ')}` : ''})` };
 }

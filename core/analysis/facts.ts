@@ -258,7 +258,58 @@ export function atomicOpOf(callee: string): AtomicOp {
 const TARGET_ARG = 0;
 
 export function extractFacts(tree: Tree, text: string, options: ExtractOptions): FileFacts {
-  return new Extractor(tree, text, options).run();
+  return new Extractor(tree, text, options).run(tree.walk());
+}
+
+/**
+ * The facts of one top-level item (a function, a declaration, a directive block) of a parsed
+ * file, with file-absolute positions: an edit re-extracts only the items it touched.
+ */
+export function extractItemFacts(item: Node, text: string, options: ExtractOptions, lineStarts?: number[]): FileFacts {
+  return new Extractor(item.tree, text, options, lineStarts).run(item.walk());
+}
+
+export function emptyFileFacts(): FileFacts {
+  return { functions: [], macros: [], calls: [], atomics: [], reads: [], getenvs: [], globalAssigns: [], atomicDecls: [], globalTypes: {}, typedefs: {}, errorLines: [] };
+}
+
+/** Joins item facts in order; function indices are renumbered. */
+export function mergeFacts(parts: readonly FileFacts[]): FileFacts {
+  if (parts.length === 1) return parts[0];
+  const out = emptyFileFacts();
+  for (const p of parts) {
+    const off = out.functions.length;
+    const fn = <T extends { fn: number }>(x: T): T => (off && x.fn >= 0 ? { ...x, fn: x.fn + off } : x);
+    out.functions.push(...p.functions);
+    out.macros.push(...p.macros);
+    for (const c of p.calls) out.calls.push(fn(c));
+    for (const a of p.atomics) out.atomics.push(fn(a));
+    for (const r of p.reads) out.reads.push(fn(r));
+    for (const g of p.getenvs) out.getenvs.push(fn(g));
+    for (const g of p.globalAssigns) out.globalAssigns.push(fn(g));
+    out.atomicDecls.push(...p.atomicDecls);
+    Object.assign(out.globalTypes, p.globalTypes);
+    Object.assign(out.typedefs, p.typedefs);
+    for (const l of p.errorLines) if (out.errorLines.length < 20 && !out.errorLines.includes(l)) out.errorLines.push(l);
+  }
+  return out;
+}
+
+/** The same facts `delta` lines further down (an edit above the item added or removed lines). */
+export function shiftFacts(f: FileFacts, delta: number): FileFacts {
+  if (!delta) return f;
+  const use = (u: Use): Use => ({ ...u, line: u.line + delta });
+  return {
+    ...f,
+    functions: f.functions.map((x) => ({ ...x, line: x.line + delta, endLine: x.endLine + delta })),
+    macros: f.macros.map((x) => ({ ...x, line: x.line + delta })),
+    calls: f.calls.map((x) => ({ ...x, line: x.line + delta, result: use(x.result) })),
+    atomics: f.atomics.map((x) => ({ ...x, line: x.line + delta, endLine: x.endLine + delta, result: use(x.result) })),
+    reads: f.reads.map((x) => ({ ...x, use: use(x.use) })),
+    getenvs: f.getenvs.map((x) => ({ ...x, line: x.line + delta, result: use(x.result) })),
+    globalAssigns: f.globalAssigns.map((x) => ({ ...x, line: x.line + delta })),
+    errorLines: f.errorLines.map((l) => l + delta),
+  };
 }
 
 interface LanguageTables {
@@ -306,15 +357,16 @@ class Extractor {
   private lineStarts?: number[];
 
   constructor(
-    private readonly tree: Tree,
+    tree: Tree,
     private readonly text: string,
     private readonly options: ExtractOptions,
+    lineStarts?: number[],
   ) {
     this.t = languageTables(tree);
+    this.lineStarts = lineStarts;
   }
 
-  run(): FileFacts {
-    const cursor = this.tree.walk();
+  run(cursor: TreeCursor): FileFacts {
     try {
       let childIndex = 0;
       outer: for (;;) {
@@ -1254,7 +1306,7 @@ export function stringValue(lit: Node): string {
   return parts.map((c) => c!.text).join('');
 }
 
-function computeLineStarts(text: string): number[] {
+export function computeLineStarts(text: string): number[] {
   const starts = [0];
   for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
   return starts;

@@ -8,8 +8,8 @@
 import * as path from 'node:path';
 import type { Tree } from 'web-tree-sitter';
 import type { CParser } from '../parsing/cParser';
-import { analyze, type AnalyzedFile } from './analyze';
-import { extractFacts, type ExtractOptions, type FileFacts } from './facts';
+import { AnalysisModel } from './analyze';
+import { computeLineStarts, emptyFileFacts, extractFacts, extractItemFacts, mergeFacts, shiftFacts, type ExtractOptions, type FileFacts } from './facts';
 import { extractOptions, type AnalysisOptions } from './options';
 import { scanPreprocessor, type PpFacts } from './preprocessor';
 import type { AuditReport } from './report';
@@ -19,6 +19,13 @@ interface Entry {
   text: string;
   pp: PpFacts;
   facts: FileFacts | null;
+  /** Bumped on every change, so models know what to resync. */
+  version: number;
+}
+
+interface ModelState {
+  model: AnalysisModel;
+  versions: Map<string, number>;
 }
 
 const FIRST_ROUND = /\b(?:atomic_\w+|__atomic_\w+|__sync_\w+|_Atomic|getenv|secure_getenv|setenv)\b/;
@@ -31,6 +38,13 @@ export class WorkspaceAnalysis {
   private readonly entries = new Map<string, Entry>();
   /** Reports by root and options; any file change clears it. */
   private readonly cache = new Map<string, AuditReport>();
+  /** Incremental models by root and options. */
+  private readonly models = new Map<string, ModelState>();
+  private version = 0;
+  /** Facts of each top-level item of the files edited with a tree, by item text. */
+  private readonly items = new Map<string, Map<string, { line: number; facts: FileFacts }>>();
+  /** Set when a file without facts appears or a parsed file's names change: the second round reruns. */
+  private namesDirty = true;
   private readonly extract: ExtractOptions;
 
   constructor(private readonly parser: CParser) {
@@ -45,19 +59,48 @@ export class WorkspaceAnalysis {
     const pp = safePreprocessor(text);
     let facts: FileFacts | null = null;
     const previous = this.entries.get(file);
-    if (tree || mayMatter(text) || previous?.facts) facts = tree ? this.factsFromTree(tree, text) : this.parseFacts(text);
-    this.entries.set(file, { path: file, text, pp, facts });
+    if (tree || mayMatter(text) || previous?.facts) facts = tree ? this.itemFacts(file, tree, text) : this.parseFacts(text);
+    if (!facts || !previous?.facts || namesOf(previous.facts) !== namesOf(facts)) this.namesDirty = true;
+    this.entries.set(file, { path: file, text, pp, facts, version: ++this.version });
     this.cache.clear();
     return facts;
   }
 
   removeFile(file: string): void {
+    this.items.delete(file);
     if (this.entries.delete(file)) this.cache.clear();
+  }
+
+  /** Re-extracts only the top-level items an edit touched; the others come from the last run. */
+  private itemFacts(file: string, tree: Tree, text: string): FileFacts {
+    try {
+      const previous = this.items.get(file) ?? new Map<string, { line: number; facts: FileFacts }>();
+      const next = new Map<string, { line: number; facts: FileFacts }>();
+      const lineStarts = computeLineStarts(text);
+      const parts: FileFacts[] = [];
+      for (const item of tree.rootNode.children) {
+        if (!item || item.type === 'comment') continue;
+        const key = text.slice(item.startIndex, item.endIndex);
+        const line = item.startPosition.row + 1;
+        const hit = previous.get(key) ?? next.get(key);
+        let facts: FileFacts;
+        if (hit) facts = hit.line === line ? hit.facts : shiftFacts(hit.facts, line - hit.line);
+        else facts = extractItemFacts(item, text, this.extract, lineStarts);
+        next.set(key, { line, facts });
+        parts.push(facts);
+      }
+      this.items.set(file, next);
+      return mergeFacts(parts);
+    } catch {
+      this.items.delete(file);
+      return this.factsFromTree(tree, text);
+    }
   }
 
   clear(): void {
     this.entries.clear();
     this.cache.clear();
+    this.models.clear();
   }
 
   facts(file: string): FileFacts | null {
@@ -78,15 +121,29 @@ export class WorkspaceAnalysis {
     if (cached) return cached;
     const inRoot = [...this.entries.values()].filter((e) => !root || isUnder(e.path, root));
     this.secondRound(inRoot, options);
-    const files: AnalyzedFile[] = inRoot
-      .map((e) => ({ file: root ? path.relative(root, e.path).split(path.sep).join('/') : e.path, pp: e.pp, facts: e.facts }))
-      .sort((a, b) => a.file.localeCompare(b.file));
+    let state = this.models.get(key);
+    if (!state) this.models.set(key, (state = { model: new AnalysisModel(options), versions: new Map() }));
+    const rel = (p: string) => (root ? path.relative(root, p).split(path.sep).join('/') : p);
     let report: AuditReport;
     try {
-      report = analyze(root ?? '', files, options);
+      const present = new Set<string>();
+      for (const e of inRoot) {
+        const name = rel(e.path);
+        present.add(name);
+        if (state.versions.get(name) === e.version) continue;
+        state.model.setFile({ file: name, pp: e.pp, facts: e.facts });
+        state.versions.set(name, e.version);
+      }
+      for (const name of [...state.versions.keys()]) {
+        if (present.has(name)) continue;
+        state.model.removeFile(name);
+        state.versions.delete(name);
+      }
+      report = state.model.report(root ?? '');
     } catch (err) {
       // The analysis must never take the server down; report the failure as a skipped root.
-      report = { version: 1, root: root ?? '', files: files.length, atomics: [], envGates: [], flags: [], inactiveRegions: [], findings: [], skipped: [{ file: '.', reason: `analysis failed: ${err instanceof Error ? err.message : String(err)}` }] };
+      this.models.delete(key);
+      report = { version: 1, root: root ?? '', files: inRoot.length, atomics: [], envGates: [], flags: [], inactiveRegions: [], findings: [], skipped: [{ file: '.', reason: `analysis failed: ${err instanceof Error ? err.message : String(err)}` }] };
     }
     this.cache.set(key, report);
     return report;
@@ -94,6 +151,8 @@ export class WorkspaceAnalysis {
 
   /** Parses files that name something the parsed files made interesting. */
   private secondRound(entries: Entry[], options: AnalysisOptions): void {
+    if (!this.namesDirty) return;
+    this.namesDirty = false;
     for (let round = 0; round < 4; round++) {
       const names = new Set<string>(options.entryPoints.filter((e) => !e.includes('*')));
       for (const e of entries) {
@@ -109,6 +168,7 @@ export class WorkspaceAnalysis {
       for (const e of pending) {
         if (!re.test(e.text)) continue;
         e.facts = this.parseFacts(e.text);
+        e.version = ++this.version;
         added++;
       }
       if (!added) return;
@@ -121,7 +181,7 @@ export class WorkspaceAnalysis {
       tree = this.parser.parse(text);
       return this.factsFromTree(tree, text);
     } catch {
-      return emptyFacts();
+      return emptyFileFacts();
     } finally {
       tree?.delete();
     }
@@ -131,7 +191,7 @@ export class WorkspaceAnalysis {
     try {
       return extractFacts(tree, text, this.extract);
     } catch {
-      return emptyFacts();
+      return emptyFileFacts();
     }
   }
 }
@@ -144,9 +204,7 @@ function safePreprocessor(text: string): PpFacts {
   }
 }
 
-export function emptyFacts(): FileFacts {
-  return { functions: [], macros: [], calls: [], atomics: [], reads: [], getenvs: [], globalAssigns: [], atomicDecls: [], globalTypes: {}, typedefs: {}, errorLines: [] };
-}
+
 
 function isUnder(file: string, root: string): boolean {
   const rel = path.relative(root, file);
@@ -155,4 +213,9 @@ function isUnder(file: string, root: string): boolean {
 
 function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** The names a parsed file makes interesting to the second round. */
+function namesOf(facts: FileFacts): string {
+  return [...facts.functions.map((f) => f.name), ...facts.macros.map((m) => m.name), ...facts.atomics.filter((a) => a.key && !a.viaOperator).map((a) => a.key!.root)].join(',');
 }

@@ -2,7 +2,8 @@ import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { globSync } from 'tinyglobby';
-import { defaultAnalysisOptions, type AnalysisOptions } from '../../core/analysis/options';
+import { extractFacts } from '../../core/analysis/facts';
+import { defaultAnalysisOptions, extractOptions, type AnalysisOptions } from '../../core/analysis/options';
 import type { AtomicReport, AuditReport } from '../../core/analysis/report';
 import { WorkspaceAnalysis } from '../../core/analysis/workspaceAnalysis';
 import { CParser } from '../../core/parsing/cParser';
@@ -274,6 +275,29 @@ describe('analysis (core/analysis)', () => {
   });
 
   describe('incremental updates', () => {
+    it('facts rebuilt from edited top-level items equal a fresh extraction, across line shifts', () => {
+      const file = path.join(ALLOCATOR, 'src', 'quill_tiny.c');
+      let text = readFileSync(file, 'utf8');
+      const wa = new WorkspaceAnalysis(parser);
+      let tree = parser.parse(text);
+      wa.setFile(file, text, tree);
+      const edits = [
+        (t: string) => t.replace('bin->count--;', 'bin->count--; /* one */'),
+        (t: string) => t.replace('void *quill_tiny_alloc_slow(unsigned cls) {', '/* added\n   lines */\nvoid *quill_tiny_alloc_slow(unsigned cls) {'),
+        (t: string) => t.replace('/* added\n   lines */\n', ''),
+        (t: string) => `${t}\nint quill_extra(void) { return atomic_load(&g_quill_tcache_stats[0].alloc_calls) > 3; }\n`,
+      ];
+      for (const edit of edits) {
+        text = edit(text);
+        tree.delete();
+        tree = parser.parse(text);
+        const incremental = wa.setFile(file, text, tree);
+        const fresh = extractFacts(tree, text, { ...extractOptions(), parseSnippet: (t) => parser.parse(t) });
+        assert.deepEqual(incremental, fresh);
+      }
+      tree.delete();
+    });
+
     it('re-analysing after an edit gives the same report as analysing the edited files from scratch', () => {
       const files = cFiles(ALLOCATOR);
       const live = new WorkspaceAnalysis(parser);
