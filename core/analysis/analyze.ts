@@ -112,6 +112,11 @@ export class AnalysisModel {
   private readonly ignoredReads: RegExp[];
   /** The macro values the cached findings were computed under. */
   private envSig = '';
+  /** Bumped when any file's directives change or files come and go. */
+  private ppVersion = 0;
+  private envCache: { version: number; env: MacroEnv; sig: string } | null = null;
+  private sortedStates: FileState[] | null = null;
+  private readonly ignoredFiles = new Map<string, boolean>();
 
   constructor(private readonly options: AnalysisOptions) {
     this.ignoredReads = options.ignoreReadsIn.map(globToRegExp);
@@ -125,6 +130,8 @@ export class AnalysisModel {
     if (!old || old.declSig !== declSig) this.declsDirty = true;
     if (!old || old.graphSig !== graphSig) this.graphDirty = true;
     const ppSig = old && old.file.pp === file.pp ? old.ppSig : ppSignature(file.pp);
+    if (!old || old.ppSig !== ppSig) this.ppVersion++;
+    if (!old) this.sortedStates = null;
     const state: FileState = { file, ppSig, declSig, graphSig, sites: [], reads: [], siteKeys: new Set(), cached: null };
     if (old && !this.declsDirty) {
       // Same declarations: swap this file's function refs and calls in place.
@@ -141,6 +148,8 @@ export class AnalysisModel {
 
   removeFile(name: string): void {
     if (this.states.delete(name)) {
+      this.ppVersion++;
+      this.sortedStates = null;
       this.declsDirty = true;
       this.graphDirty = true;
     }
@@ -200,9 +209,11 @@ export class AnalysisModel {
   }
 
   private unindexFile(s: FileState): void {
-    for (const [name, list] of this.fns) {
+    for (const fact of s.file.facts?.functions ?? []) {
+      const list = this.fns.get(fact.name);
+      if (!list) continue;
       const kept = list.filter((r) => r.file !== s.file);
-      if (kept.length !== list.length) kept.length ? this.fns.set(name, kept) : this.fns.delete(name);
+      if (kept.length !== list.length) kept.length ? this.fns.set(fact.name, kept) : this.fns.delete(fact.name);
     }
     for (const call of s.file.facts?.calls ?? []) {
       const list = this.callsTo.get(call.callee);
@@ -468,6 +479,12 @@ export class AnalysisModel {
     return out;
   }
 
+  private isIgnored(file: string): boolean {
+    let v = this.ignoredFiles.get(file);
+    if (v === undefined) this.ignoredFiles.set(file, (v = this.ignoredReads.some((re) => re.test(file))));
+    return v;
+  }
+
   private evidence(use: Use, file: AnalyzedFile, fn: FnRef | null): Evidence[] {
     if (use.kind === 'discard' || use.kind === 'local') return [];
     if (use.kind === 'return') {
@@ -476,7 +493,7 @@ export class AnalysisModel {
     }
     let kind = use.kind as Evidence['kind'];
     if (use.kind === 'call' && use.name && (this.printMacros.has(use.name) || this.options.printFunctions.includes(use.name))) kind = 'print';
-    if (kind !== 'print' && kind !== 'print-guard' && this.ignoredReads.some((re) => re.test(file.file))) kind = 'test';
+    if (kind !== 'print' && kind !== 'print-guard' && this.isIgnored(file.file)) kind = 'test';
     return [{ file: file.file, line: use.line, column: use.column, kind, function: fn?.fact.name ?? null, text: use.text.length > 160 ? `${use.text.slice(0, 157)}...` : use.text }];
   }
 
@@ -664,7 +681,7 @@ export class AnalysisModel {
 
   /** Flags and dimmed regions: recomputed only when some file's directives or the macro values change. */
   private flags(env: MacroEnv, envSig: string): { flags: FlagReport[]; regions: InactiveRegion[]; undefaulted: Finding[] } {
-    const key = `${envSig}\0${[...this.states.values()].map((s) => s.ppSig).join('\0')}`;
+    const key = `${envSig}\0${this.ppVersion}`;
     if (this.flagsCache?.key === key) return this.flagsCache.value;
     const value = this.computeFlags(env);
     this.flagsCache = { key, value };
@@ -750,12 +767,15 @@ export class AnalysisModel {
       this.graphDirty = false;
     }
     const gates = this.gateState!;
-    const states = [...this.states.values()].sort((a, b) => a.file.file.localeCompare(b.file.file));
-    const env = buildMacroEnv(
-      states.map((s) => s.file.pp),
-      this.options.defines,
-    );
-    const envSig = JSON.stringify([...env.values]);
+    const states = (this.sortedStates ??= [...this.states.values()].sort((a, b) => a.file.file.localeCompare(b.file.file)));
+    if (this.envCache?.version !== this.ppVersion) {
+      const built = buildMacroEnv(
+        states.map((s) => s.file.pp),
+        this.options.defines,
+      );
+      this.envCache = { version: this.ppVersion, env: built, sig: JSON.stringify([...built.values]) };
+    }
+    const { env, sig: envSig } = this.envCache;
     if (envSig !== this.envSig) {
       for (const s of states) s.cached = null;
       this.envSig = envSig;
@@ -773,8 +793,10 @@ export class AnalysisModel {
     for (const a of atomics) for (const g of a.gates) byGate.set(g, [...(byGate.get(g) ?? []), { file: a.file, line: a.line, column: a.column }]);
     const gateReports = gates.reports.map((g) => ({ ...g, gatedAtomics: byGate.get(g.name) ?? [] }));
     const { flags, regions, undefaulted } = this.flags(env, envSig);
-    findings.push(...undefaulted);
-    findings.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line);
+    if (undefaulted.length) {
+      findings.push(...undefaulted);
+      findings.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));
+    }
     const skipped = states
       .filter((s) => s.file.facts && s.file.facts.errorLines.length)
       .map((s) => ({ file: s.file.file, reason: `parsed with errors at line ${s.file.facts!.errorLines.slice(0, 5).join(', ')}${s.file.facts!.errorLines.length > 5 ? ', …' : ''} (macros the C grammar cannot see through); the rest of the file was analysed` }));
