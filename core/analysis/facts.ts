@@ -6,7 +6,7 @@
 // lookup crosses into wasm every time, a frame is a JS object. Uses of a value (is it printed,
 // tested, returned...) are classified when the enclosing function ends, because some of what
 // decides them (an operator, whether an `if` body only prints) is only seen after the value.
-import type { Node, Tree, TreeCursor } from 'web-tree-sitter';
+import { Query, type Node, type Tree, type TreeCursor } from 'web-tree-sitter';
 import type { AtomicOp, EvidenceKind } from './report';
 import { evaluateGateDefault, type GateValue } from './envDefault';
 import { isAtomicBuiltin, isGetenv } from '../parsing/scan';
@@ -258,7 +258,26 @@ export function atomicOpOf(callee: string): AtomicOp {
 const TARGET_ARG = 0;
 
 export function extractFacts(tree: Tree, text: string, options: ExtractOptions): FileFacts {
-  return new Extractor(tree, text, options).run(tree.walk());
+  const facts = new Extractor(tree, text, options).run(tree.walk());
+  facts.errorLines = errorLines(tree.rootNode);
+  return facts;
+}
+
+const ERRORS_QUERY = '(ERROR) @error (MISSING) @error';
+const errorQueries = new WeakMap<object, Query>();
+
+/** 1-based lines of ERROR / MISSING nodes under `node` (at most 20), sorted. */
+function errorLines(node: Node): number[] {
+  if (!node.hasError) return [];
+  const lang = node.tree.language;
+  let q = errorQueries.get(lang);
+  if (!q) errorQueries.set(lang, (q = new Query(lang, ERRORS_QUERY)));
+  const lines = new Set<number>();
+  for (const cap of q.captures(node)) {
+    lines.add(cap.node.startPosition.row + 1);
+    if (lines.size >= 20) break;
+  }
+  return [...lines].sort((a, b) => a - b);
 }
 
 /**
@@ -266,7 +285,9 @@ export function extractFacts(tree: Tree, text: string, options: ExtractOptions):
  * file, with file-absolute positions: an edit re-extracts only the items it touched.
  */
 export function extractItemFacts(item: Node, text: string, options: ExtractOptions, lineStarts?: number[]): FileFacts {
-  return new Extractor(item.tree, text, options, lineStarts).run(item.walk());
+  const facts = new Extractor(item.tree, text, options, lineStarts).run(item.walk());
+  facts.errorLines = errorLines(item);
+  return facts;
 }
 
 export function emptyFileFacts(): FileFacts {
@@ -482,11 +503,6 @@ class Extractor {
         }
         return false;
       case 'ERROR':
-      case 'MISSING':
-        if (this.facts.errorLines.length < 20) {
-          const line = this.lineCol(cursor.startIndex).line;
-          if (!this.facts.errorLines.includes(line)) this.facts.errorLines.push(line);
-        }
         return true;
       case 'function_definition':
         if (!this.fn) {
