@@ -1,6 +1,7 @@
 // `alloc-lens`: the terminal front door over core/. Subcommands live one per file in cli/.
 import { Command, CommanderError } from 'commander';
 import { registerAb } from './ab';
+import { isUsageError, registerAudit } from './audit';
 import { registerScan } from './scan';
 
 declare const ALLOC_LENS_VERSION: string;
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerScan(program);
   registerAb(program);
+  registerAudit(program);
   return program;
 }
 
@@ -28,7 +30,7 @@ async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     process.stderr.write(`alloc-lens: ${err instanceof Error ? err.message : String(err)}\n`);
-    return 1;
+    return isUsageError(err) ? 2 : 1;
   }
 }
 

@@ -3,6 +3,7 @@
 // `resolveSettings`, which turns odd user values into defaults plus a readable problem.
 
 import { DEFAULT_BINARIES, DEFAULT_BUILD_ARGV, DEFAULT_INSTRUCTIONS_RUN_ARGV, DEFAULT_RUN_ARGV, THROUGHPUT_PATTERN } from './ab/defaults';
+import { DEFAULT_ENTRY_POINTS, DEFAULT_IGNORE_READS_IN } from './analysis/options';
 
 export type TraceLevel = 'off' | 'messages' | 'verbose';
 
@@ -38,6 +39,12 @@ export interface AllocLensSettings {
     maxFileSizeKB: number;
   };
   ab: AbSettings;
+  analysis: {
+    entryPoints: string[];
+    defines: string[];
+    printFunctions: string[];
+    ignoreReadsIn: string[];
+  };
 }
 
 interface SettingSpec {
@@ -50,6 +57,11 @@ interface SettingSpec {
 
 const isStringArray = (v: unknown): string | undefined =>
   Array.isArray(v) && v.every((x) => typeof x === 'string') ? undefined : 'expected an array of strings';
+
+const defineProblem = (defines: string[]): string | undefined => {
+  const bad = defines.find((d) => !/^[A-Za-z_][A-Za-z0-9_]*(=.*)?$/.test(d));
+  return bad === undefined ? undefined : `"${bad}" is not NAME or NAME=VALUE`;
+};
 
 const intInRange =
   (min: number, max: number) =>
@@ -114,6 +126,10 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: 'ab.cvThresholdPct', default: 3, check: numberInRange(0.01, 100) },
   { key: 'ab.cleanEnvPrefixes', default: [], check: isStringArray },
   { key: 'ab.profiles', default: {}, check: envPresets },
+  { key: 'analysis.entryPoints', default: [...DEFAULT_ENTRY_POINTS], check: isStringArray },
+  { key: 'analysis.defines', default: [], check: (v) => isStringArray(v) ?? defineProblem(v as string[]) },
+  { key: 'analysis.printFunctions', default: [], check: isStringArray },
+  { key: 'analysis.ignoreReadsIn', default: [...DEFAULT_IGNORE_READS_IN], check: isStringArray },
 ];
 
 export const SETTINGS_SECTION = 'allocLens';

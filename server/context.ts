@@ -14,4 +14,6 @@ export interface ServerContext {
   index: WorkspaceIndex;
   /** Workspace folders as file-system paths; empty for a single loose file. */
   workspaceFolders(): string[];
+  /** Settles when the running index pass (if any) is done; rejects if it failed. */
+  whenIndexed(): Promise<unknown>;
 }

@@ -17,6 +17,7 @@ import { WorkspaceIndex } from '../core/index/workspaceIndex';
 import { CParser } from '../core/parsing/cParser';
 import type { ServerContext } from './context';
 import { DocumentStore } from './documents';
+import * as audit from './features/audit';
 import * as workspaceIndex from './features/workspaceIndex';
 import { SettingsCache } from './settings';
 
@@ -59,12 +60,13 @@ connection.onInitialize(async (params): Promise<InitializeResult> => {
     settings: new SettingsCache(connection, !!caps.workspace?.configuration),
     index: new WorkspaceIndex({ parser, host: nodeIndexHost, log: (m) => connection.console.log(m) }),
     workspaceFolders: folderPaths,
+    whenIndexed: () => Promise.resolve(),
   };
   return {
     capabilities: {
       textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
       workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
-      experimental: { allocLens: { workspaceSummary: true, indexState: true, reindex: true } },
+      experimental: { allocLens: { workspaceSummary: true, indexState: true, reindex: true, audit: true } },
     },
     serverInfo: { name: 'alloc-lens', version: ALLOC_LENS_VERSION },
   };
@@ -79,6 +81,7 @@ connection.onInitialized(() => {
     });
   }
   features.push(workspaceIndex.register(ctx));
+  features.push(audit.register(ctx));
 });
 
 connection.onShutdown(() => {

@@ -8,6 +8,7 @@ export type Classification = 'telemetry' | 'correctness' | 'unknown';
 export type Temperature = 'hot' | 'warm' | 'cold' | 'unknown';
 export type EvidenceKind =
   | 'print'
+  | 'print-guard'
   | 'condition'
   | 'cas'
   | 'exchange'
@@ -17,6 +18,8 @@ export type EvidenceKind =
   | 'assign'
   | 'arith'
   | 'address'
+  /** A read in test or benchmark code (allocLens.analysis.ignoreReadsIn): listed, not counted. */
+  | 'test'
   | 'unknown';
 
 export interface SourceRef {
@@ -47,7 +50,7 @@ export interface AtomicReport extends SourceRef {
   base: string;
   /** The field path after the base, `alloc_calls` for `g_pool_stats[ci].alloc_calls`. */
   field: string | null;
-  /** base + field: the counter family the compile-out quick fix wraps as one. */
+  /** The counter family the compile-out quick fix wraps as one: the base global (or struct type). */
   family: string;
   classification: Classification;
   /** One sentence: why the classification came out as it did. */

@@ -1,5 +1,10 @@
+import type { Tree } from 'web-tree-sitter';
+import type { AnalysisOptions } from '../analysis/options';
+import type { AuditReport } from '../analysis/report';
+import { WorkspaceAnalysis } from '../analysis/workspaceAnalysis';
+import type { FileFacts } from '../analysis/facts';
 import type { CParser } from '../parsing/cParser';
-import { scanText, type FileScan } from '../parsing/scan';
+import type { FileScan } from '../parsing/scan';
 
 /** What the index needs from the outside world; the server and CLI pass a Node host, tests a fake. */
 export interface IndexHost {
@@ -32,6 +37,8 @@ export interface IndexedFile extends FileScan {
 export interface IndexSummary {
   roots: string[];
   files: number;
+  /** Files tree-sitter parsed; the others hold no atomic, getenv or name that matters. */
+  parsedFiles: number;
   functions: number;
   atomicCalls: number;
   getenvCalls: number;
@@ -64,6 +71,7 @@ export class IndexCancelledError extends Error {
  */
 export class WorkspaceIndex {
   private readonly files = new Map<string, IndexedFile>();
+  private analysis: WorkspaceAnalysis;
   private roots: string[] = [];
   private skipped = { overCap: 0, tooLarge: 0, unreadable: 0 };
   private durationMs = 0;
@@ -72,12 +80,15 @@ export class WorkspaceIndex {
 
   constructor(private readonly options: WorkspaceIndexOptions) {
     this.sliceMs = options.sliceMs ?? 15;
+    this.analysis = new WorkspaceAnalysis(options.parser);
   }
 
   async indexAll(roots: readonly IndexRoot[], signal?: AbortSignal): Promise<IndexSummary> {
     const { host, parser, log } = this.options;
     const started = host.now();
     const next = new Map<string, IndexedFile>();
+    // A separate analysis for the run, swapped in only when it completes (cancel keeps the old).
+    const analysis = new WorkspaceAnalysis(parser);
     const skipped = { overCap: 0, tooLarge: 0, unreadable: 0 };
     let sliceStart = host.now();
 
@@ -107,13 +118,14 @@ export class WorkspaceIndex {
           log?.(`cannot read ${path}: ${String(err)}`);
           continue;
         }
-        next.set(path, { path, bytes, ...scanText(parser, text) });
+        next.set(path, { path, bytes, ...scanOf(analysis.setFile(path, text)) });
       }
     }
     if (signal?.aborted) throw new IndexCancelledError();
 
     this.files.clear();
     for (const [k, v] of next) this.files.set(k, v);
+    this.analysis = analysis;
     this.roots = roots.map((r) => r.root);
     this.skipped = skipped;
     this.durationMs = host.now() - started;
@@ -121,13 +133,26 @@ export class WorkspaceIndex {
     return this.summary();
   }
 
-  /** Overlays the scan of an edited (possibly unsaved) file. */
-  updateFile(path: string, text: string, scan?: FileScan): void {
-    this.files.set(path, { path, bytes: Buffer.byteLength(text), ...(scan ?? scanText(this.options.parser, text)) });
+  /**
+   * Overlays an edited (possibly unsaved) file. Pass the document's incrementally parsed tree
+   * when there is one; the caller keeps it.
+   */
+  updateFile(path: string, text: string, tree?: Tree): void {
+    this.files.set(path, { path, bytes: Buffer.byteLength(text), ...scanOf(this.analysis.setFile(path, text, tree)) });
   }
 
   removeFile(path: string): void {
     this.files.delete(path);
+    this.analysis.removeFile(path);
+  }
+
+  /** The analysis of the files under `root`, cached until a file changes. */
+  report(options: AnalysisOptions, root?: string): AuditReport {
+    return this.analysis.report(options, root);
+  }
+
+  facts(path: string): FileFacts | null {
+    return this.analysis.facts(path);
   }
 
   summary(): IndexSummary {
@@ -136,6 +161,7 @@ export class WorkspaceIndex {
     return {
       roots: [...this.roots],
       files: perFile.length,
+      parsedFiles: this.analysis.stats().parsed,
       functions: sum((x) => x.functions),
       atomicCalls: sum((x) => x.atomicCalls),
       getenvCalls: sum((x) => x.getenvCalls),
@@ -146,4 +172,14 @@ export class WorkspaceIndex {
       perFile,
     };
   }
+}
+
+function scanOf(facts: FileFacts | null): FileScan {
+  if (!facts) return { functions: 0, atomicCalls: 0, getenvCalls: 0, errorLines: [] };
+  return {
+    functions: facts.functions.length,
+    atomicCalls: facts.atomics.filter((a) => !a.viaOperator).length,
+    getenvCalls: facts.getenvs.length,
+    errorLines: [...facts.errorLines].sort((a, b) => a - b),
+  };
 }

@@ -2,7 +2,6 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { FileChangeType, ResponseError, type Disposable } from 'vscode-languageserver/node';
 import { IndexCancelledError, type IndexRoot, type IndexSummary } from '../../core/index/workspaceIndex';
 import { nodeIndexHost } from '../../core/host/nodeHost';
-import { scanTree } from '../../core/parsing/scan';
 import { IndexStateNotification, ReindexRequest, WorkspaceSummaryRequest } from '../../protocol/lsp';
 import type { ServerContext } from '../context';
 
@@ -45,7 +44,7 @@ export function register(ctx: ServerContext): Disposable {
     const doc = documents.get(uri);
     const tree = documents.tree(uri);
     if (!path || !doc || !tree) return;
-    index.updateFile(path, doc.getText(), scanTree(ctx.parser, tree));
+    index.updateFile(path, doc.getText(), tree);
   };
 
   const currentRoots = async (): Promise<IndexRoot[]> => {
@@ -112,6 +111,8 @@ export function register(ctx: ServerContext): Disposable {
     }
     return index.summary();
   };
+
+  ctx.whenIndexed = () => run;
 
   const disposables: Disposable[] = [
     connection.onRequest(WorkspaceSummaryRequest.type, summaryNow),

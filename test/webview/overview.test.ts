@@ -9,6 +9,7 @@ function summary(over: Partial<IndexSummary> = {}): IndexSummary {
   return {
     roots: ['/w'],
     files: 3,
+    parsedFiles: 2,
     functions: 12,
     atomicCalls: 5,
     getenvCalls: 2,

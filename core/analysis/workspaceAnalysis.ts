@@ -1,0 +1,221 @@
+// The stateful side of the analysis: per-file facts kept by path, recomputed only for the file that
+// changed, and a report that is rebuilt from them on demand (and cached until the next change).
+//
+// Prefilter: the preprocessor scan (cheap, line based) runs on every file; tree-sitter only runs
+// on files whose text can matter: those that mention an atomic builtin, _Atomic, getenv or
+// setenv, and then, in a second round, files that mention a name the first round found
+// interesting (a counter, a wrapper, a function on a path to an atomic, an entry point).
+import * as path from 'node:path';
+import type { Tree } from 'web-tree-sitter';
+import type { CParser } from '../parsing/cParser';
+import { AnalysisModel } from './analyze';
+import { computeLineStarts, emptyFileFacts, extractFacts, extractItemFacts, mergeFacts, shiftFacts, type ExtractOptions, type FileFacts } from './facts';
+import { extractOptions, type AnalysisOptions } from './options';
+import { scanPreprocessor, type PpFacts } from './preprocessor';
+import type { AuditReport } from './report';
+
+interface Entry {
+  path: string;
+  text: string;
+  pp: PpFacts;
+  facts: FileFacts | null;
+  /** Bumped on every change, so models know what to resync. */
+  version: number;
+}
+
+interface ModelState {
+  model: AnalysisModel;
+  versions: Map<string, number>;
+}
+
+const FIRST_ROUND = /\b(?:atomic_\w+|__atomic_\w+|__sync_\w+|_Atomic|getenv|secure_getenv|setenv)\b/;
+
+export function mayMatter(text: string): boolean {
+  return FIRST_ROUND.test(text);
+}
+
+export class WorkspaceAnalysis {
+  private readonly entries = new Map<string, Entry>();
+  /** Reports by root and options; any file change clears it. */
+  private readonly cache = new Map<string, AuditReport>();
+  /** Incremental models by root and options. */
+  private readonly models = new Map<string, ModelState>();
+  private version = 0;
+  /** Facts of each top-level item of the files edited with a tree, by item text. */
+  private readonly items = new Map<string, Map<string, { line: number; facts: FileFacts }>>();
+  /** Set when a file without facts appears or a parsed file's names change: the second round reruns. */
+  private namesDirty = true;
+  private readonly extract: ExtractOptions;
+
+  constructor(private readonly parser: CParser) {
+    this.extract = { ...extractOptions(), parseSnippet: (t) => this.parser.parse(t) };
+  }
+
+  /**
+   * Records a file's new text. Pass the already (incrementally) parsed tree when there is one, so
+   * nothing is parsed twice; the caller keeps ownership of that tree. Never throws on odd input.
+   */
+  setFile(file: string, text: string, tree?: Tree): FileFacts | null {
+    const pp = safePreprocessor(text);
+    let facts: FileFacts | null = null;
+    const previous = this.entries.get(file);
+    if (tree || mayMatter(text) || previous?.facts) facts = tree ? this.itemFacts(file, tree, text) : this.parseFacts(text);
+    if (!facts || !previous?.facts || namesOf(previous.facts) !== namesOf(facts)) this.namesDirty = true;
+    this.entries.set(file, { path: file, text, pp, facts, version: ++this.version });
+    this.cache.clear();
+    return facts;
+  }
+
+  removeFile(file: string): void {
+    this.items.delete(file);
+    if (this.entries.delete(file)) this.cache.clear();
+  }
+
+  /** Re-extracts only the top-level items an edit touched; the others come from the last run. */
+  private itemFacts(file: string, tree: Tree, text: string): FileFacts {
+    try {
+      const previous = this.items.get(file) ?? new Map<string, { line: number; facts: FileFacts }>();
+      const next = new Map<string, { line: number; facts: FileFacts }>();
+      const lineStarts = computeLineStarts(text);
+      const parts: FileFacts[] = [];
+      for (const item of tree.rootNode.children) {
+        if (!item || item.type === 'comment') continue;
+        const key = text.slice(item.startIndex, item.endIndex);
+        const line = item.startPosition.row + 1;
+        const hit = previous.get(key) ?? next.get(key);
+        let facts: FileFacts;
+        if (hit) facts = hit.line === line ? hit.facts : shiftFacts(hit.facts, line - hit.line);
+        else facts = extractItemFacts(item, text, this.extract, lineStarts);
+        next.set(key, { line, facts });
+        parts.push(facts);
+      }
+      this.items.set(file, next);
+      return mergeFacts(parts);
+    } catch {
+      this.items.delete(file);
+      return this.factsFromTree(tree, text);
+    }
+  }
+
+  clear(): void {
+    this.entries.clear();
+    this.cache.clear();
+    this.models.clear();
+  }
+
+  facts(file: string): FileFacts | null {
+    return this.entries.get(file)?.facts ?? null;
+  }
+
+  /** Parsed-file count, for the benchmark and the log. */
+  stats(): { files: number; parsed: number } {
+    let parsed = 0;
+    for (const e of this.entries.values()) if (e.facts) parsed++;
+    return { files: this.entries.size, parsed };
+  }
+
+  /** The report for the files under `root` (all files when omitted). */
+  report(options: AnalysisOptions, root?: string): AuditReport {
+    const key = `${root ?? ''}\0${JSON.stringify(options)}`;
+    const cached = this.cache.get(key);
+    if (cached) return cached;
+    const inRoot = [...this.entries.values()].filter((e) => !root || isUnder(e.path, root));
+    this.secondRound(inRoot, options);
+    let state = this.models.get(key);
+    if (!state) this.models.set(key, (state = { model: new AnalysisModel(options), versions: new Map() }));
+    const rel = (p: string) => (root ? path.relative(root, p).split(path.sep).join('/') : p);
+    let report: AuditReport;
+    try {
+      const present = new Set<string>();
+      for (const e of inRoot) {
+        const name = rel(e.path);
+        present.add(name);
+        if (state.versions.get(name) === e.version) continue;
+        state.model.setFile({ file: name, pp: e.pp, facts: e.facts });
+        state.versions.set(name, e.version);
+      }
+      for (const name of [...state.versions.keys()]) {
+        if (present.has(name)) continue;
+        state.model.removeFile(name);
+        state.versions.delete(name);
+      }
+      report = state.model.report(root ?? '');
+    } catch (err) {
+      // The analysis must never take the server down; report the failure as a skipped root.
+      this.models.delete(key);
+      report = { version: 1, root: root ?? '', files: inRoot.length, atomics: [], envGates: [], flags: [], inactiveRegions: [], findings: [], skipped: [{ file: '.', reason: `analysis failed: ${err instanceof Error ? err.message : String(err)}` }] };
+    }
+    this.cache.set(key, report);
+    return report;
+  }
+
+  /** Parses files that name something the parsed files made interesting. */
+  private secondRound(entries: Entry[], options: AnalysisOptions): void {
+    if (!this.namesDirty) return;
+    this.namesDirty = false;
+    for (let round = 0; round < 4; round++) {
+      const names = new Set<string>(options.entryPoints.filter((e) => !e.includes('*')));
+      for (const e of entries) {
+        if (!e.facts) continue;
+        for (const f of e.facts.functions) names.add(f.name);
+        for (const m of e.facts.macros) names.add(m.name);
+        for (const a of e.facts.atomics) if (a.key && !a.viaOperator) names.add(a.key.root);
+      }
+      const pending = entries.filter((e) => !e.facts);
+      if (!pending.length || !names.size) return;
+      const re = new RegExp(`\\b(?:${[...names].map(escape).join('|')})\\b`);
+      let added = 0;
+      for (const e of pending) {
+        if (!re.test(e.text)) continue;
+        e.facts = this.parseFacts(e.text);
+        e.version = ++this.version;
+        added++;
+      }
+      if (!added) return;
+    }
+  }
+
+  private parseFacts(text: string): FileFacts {
+    let tree: Tree | undefined;
+    try {
+      tree = this.parser.parse(text);
+      return this.factsFromTree(tree, text);
+    } catch {
+      return emptyFileFacts();
+    } finally {
+      tree?.delete();
+    }
+  }
+
+  private factsFromTree(tree: Tree, text: string): FileFacts {
+    try {
+      return extractFacts(tree, text, this.extract);
+    } catch {
+      return emptyFileFacts();
+    }
+  }
+}
+
+function safePreprocessor(text: string): PpFacts {
+  try {
+    return scanPreprocessor(text);
+  } catch {
+    return { directives: [], conditionals: [], defaults: [], defines: [], uses: [], includeGuard: null, problems: [{ line: 1, message: 'preprocessor scan failed' }], defaulted: [], lastLine: 1 };
+  }
+}
+
+
+
+function isUnder(file: string, root: string): boolean {
+  const rel = path.relative(root, file);
+  return !!rel && !rel.startsWith('..') && !path.isAbsolute(rel);
+}
+
+function escape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** The names a parsed file makes interesting to the second round. */
+function namesOf(facts: FileFacts): string {
+  return [...facts.functions.map((f) => f.name), ...facts.macros.map((m) => m.name), ...facts.atomics.filter((a) => a.key && !a.viaOperator).map((a) => a.key!.root)].join(',');
+}
