@@ -99,7 +99,14 @@ describe('end to end: A/B experiments in code-server on a copy of allocator/', f
     await page.locator('.statusbar-item', { hasText: /Alloc Lens: \d+ files/ }).waitFor({ timeout: 90_000 });
 
     await runCommand(page, 'Alloc Lens: Run A/B for Flag…');
-    await pick(page, FLAG);
+    // The flags come from the server's allocLens/audit: the row shows the flag's default and uses.
+    const input = page.locator('.quick-input-widget input[placeholder*="Pick the compile flag"]');
+    await input.waitFor({ timeout: 60_000 });
+    await input.fill(FLAG);
+    const flagRow = page.locator('.quick-input-list .monaco-list-row', { hasText: FLAG }).first();
+    await flagRow.waitFor();
+    assert.match((await flagRow.textContent()) ?? '', /default 0 · \d+ uses?/);
+    await page.keyboard.press('Enter');
     await pick(page, 'A = 0, B = 1');
 
     // The panel opens at once and streams the run; then the final verdict replaces "so far".
