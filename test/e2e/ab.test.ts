@@ -137,6 +137,26 @@ describe('end to end: A/B experiments in code-server on a copy of allocator/', f
     await page.screenshot({ path: path.join(SHOTS, 'ab.png') });
   });
 
+  it('Export Markdown in the panel writes the engine\'s report where the save dialog says', async () => {
+    const id = history(folder)[0].id;
+    await panel.locator('#export-md').click();
+    // code-server's save dialog is a quick input holding the proposed path: accept it.
+    const input = page.locator('.quick-input-widget input');
+    await page.locator('.quick-input-widget', { hasText: 'Export the A/B report' }).waitFor({ timeout: 30_000 });
+    // The dialog fills in the folder first, then the proposed file name.
+    await waitFor(async () => (await input.inputValue()).endsWith(`/allocator/${id}.md`), 30_000);
+    await page.keyboard.press('Enter');
+    const report = await waitFor(() => {
+      const file = path.join(folder, `${id}.md`);
+      return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+    }, 30_000);
+    assert.match(report, new RegExp(`^# ${FLAG} A/B results`));
+    assert.match(report, /## Verdict and reasoning/);
+    assert.match(report, /## Raw data/);
+    await page.locator('.notification-toast', { hasText: `exported ${id}.md` }).waitFor({ timeout: 30_000 });
+    await page.keyboard.press('Escape');
+  });
+
   it('runs an allocLens.ab task from tasks.json (resolveTask + pseudoterminal) and the panel follows it', async () => {
     await runCommand(page, 'Tasks: Run Task');
     await pick(page, TASK_LABEL, TASK_LABEL, 'task to run');
