@@ -47,6 +47,8 @@ export function pickFlag(report: AuditReport | undefined, note?: string): Promis
   const qp = vscode.window.createQuickPick<FlagItem>();
   qp.title = 'Alloc Lens: Run A/B for Flag';
   qp.placeholder = report ? 'Pick the compile flag to A/B (or type a flag name)' : `Type the flag name to A/B${note ? ` (${note})` : ''}`;
+  // A multi-step flow: a toast or a task terminal taking focus must not throw the pick away.
+  qp.ignoreFocusOut = true;
   qp.matchOnDescription = true;
   qp.matchOnDetail = true;
   const base = report ? flagItems(report) : [];
@@ -93,7 +95,7 @@ export async function pickValues(choice: FlagChoice): Promise<[string, string] |
     );
   }
   items.push({ label: 'Other values…', description: choice.default !== null && !first ? `default ${choice.default}` : undefined });
-  const picked = items.length === 1 ? items[0] : await vscode.window.showQuickPick(items, { title: `A/B ${choice.flag}: variant values`, placeHolder: 'Values of the flag in A (baseline) and B' });
+  const picked = items.length === 1 ? items[0] : await vscode.window.showQuickPick(items, { title: `A/B ${choice.flag}: variant values`, placeHolder: 'Values of the flag in A (baseline) and B', ignoreFocusOut: true });
   if (!picked) return undefined;
   if (picked.values) return picked.values;
   const a = await vscode.window.showInputBox({ title: `A/B ${choice.flag}: value in A (baseline)`, value: choice.default ?? '0' });
@@ -111,6 +113,6 @@ export async function pickProfiles(profiles: string[]): Promise<string[] | undef
   const none = { label: 'No profile', description: 'the default environment (clean of the allocator prefix)', names: [] as string[] };
   const all = { label: 'All profiles (matrix)', description: profiles.join(', '), names: profiles };
   const items = [none, ...profiles.map((p) => ({ label: p, names: [p] })), ...(profiles.length > 1 ? [all] : [])];
-  const picked = await vscode.window.showQuickPick(items, { title: 'A/B: profile', placeHolder: 'ENV preset applied to both variants' });
+  const picked = await vscode.window.showQuickPick(items, { title: 'A/B: profile', placeHolder: 'ENV preset applied to both variants', ignoreFocusOut: true });
   return picked?.names;
 }
