@@ -178,6 +178,7 @@ describe('alloc-lens ab on allocator/ (real builds)', function () {
   this.timeout(180_000);
   let dir = '';
   before(() => {
+    for (const tool of ['make', 'cc']) if (spawnSync(tool, ['--version']).error) assert.fail(`${tool} is missing: apt-get install -y make gcc`);
     dir = mkdtempSync(path.join(os.tmpdir(), 'alloc-lens-ab-quill-'));
     cpSync(path.join(ROOT, 'allocator'), dir, { recursive: true, filter: (src) => !/\/(build|\.alloc-lens)(\/|$)/.test(path.relative(ROOT, src)) });
   });
