@@ -238,7 +238,8 @@ export function summaryText(result: ExperimentResult, files: string[]): string {
   const lines: string[] = [''];
   lines.push(`${result.flag ?? result.name}: ${result.metric.label}, ${result.metric.direction} is better, margin ±${result.marginPct}%`);
   lines.push(cellTableMarkdown(result).trimEnd());
-  for (const c of result.cells) lines.push(`${c.verdict}: ${c.reason}`);
+  for (const c of result.cells) lines.push(`${result.cells.length > 1 ? `${c.variant} vs ${c.baseline} · ${c.profile}: ` : ''}${c.verdict}: ${c.reason}`);
+  if (result.stopReason) lines.push(`Stopped after ${result.pairs} pair(s): ${{ settled: 'the verdict settled', deterministic: 'the metric repeats exactly', 'max-pairs': 'the most pairs allowed', budget: 'the time budget was spent' }[result.stopReason]}.`);
   if (result.identicalBinaries) lines.push('The variants built identical binaries.');
   for (const w of result.warnings) lines.push(`warning (${w.code}): ${w.message}`);
   if (result.status !== 'completed') lines.push(`The experiment was ${result.status}${result.error ? `: ${result.error.message}` : ''}; ${result.runs.length} run(s) kept.`);

@@ -151,7 +151,7 @@ export function analyzeCell(cell: CellKey, index: number, samples: readonly Samp
       verdict: 'INCONCLUSIVE',
       reason: `Only ${pairs.length} pair(s): at least ${needsTwo} are needed before any verdict.`,
     };
-  const v = decideVerdict({ deltaPct, ci, marginPct: config.marginPct, direction });
+  const v = decideVerdict({ deltaPct, ci, marginPct: config.marginPct, direction, variant: cell.variant });
   const reason = deterministic ? `${v.reason} The metric repeats on both sides (deterministic).` : v.reason;
   return { ...base, verdict: v.verdict, reason, improvementPct: v.improvementPct };
 }

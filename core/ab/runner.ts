@@ -108,6 +108,7 @@ export async function runExperiment(config: ExperimentConfig, deps: ExperimentDe
   let cells: CellResult[] = [];
   let machine = NO_MACHINE;
   let tmpDir: string | null = null;
+  let stop: StopReason | null = null;
 
   const warn = (w: Warning) => {
     warnings.push(w);
@@ -140,6 +141,7 @@ export async function runExperiment(config: ExperimentConfig, deps: ExperimentDe
       samples: head?.samples ?? { a: [], b: [] },
       identicalBinaries,
       warnings,
+      stopReason: stop,
       metric: { kind: m.kind, label: metricLabel(m), unit: baseUnit(m), direction: m.direction },
       marginPct: config.marginPct,
       cells,
@@ -328,7 +330,6 @@ export async function runExperiment(config: ExperimentConfig, deps: ExperimentDe
 
     const rng = new Rng(config.seed);
     const measureStart = clock.monotonic();
-    let stop: StopReason | null = null;
     for (let round = 0; !stop; round++) {
       for (const plan of planRound(round, variantNames, profiles, rng)) await runOne(plan);
       const pairs = round + 1;

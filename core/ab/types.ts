@@ -274,6 +274,8 @@ export interface ExperimentResult {
   samples: { a: number[]; b: number[] };
   identicalBinaries: boolean;
   warnings: Warning[];
+  /** Why the measured runs stopped: `settled`, `deterministic`, `max-pairs`, `budget`; null when none ran to the end. */
+  stopReason: 'settled' | 'deterministic' | 'max-pairs' | 'budget' | null;
   metric: { kind: MetricSpec['kind']; label: string; unit: string; direction: Direction };
   marginPct: number;
   /** Every variant × profile comparison (one for a plain A/B). */

@@ -7,6 +7,8 @@ export interface VerdictInput {
   ci: [number, number];
   marginPct: number;
   direction: Direction;
+  /** The compared variant's name in the reason (default `B`). */
+  variant?: string;
 }
 
 export interface VerdictOutcome {
@@ -23,7 +25,7 @@ const fmt = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(2)}%`;
  * GO: the CI lies above 0 and Δ ≥ +margin. NO-GO: the mirror image. NEUTRAL: the whole CI lies
  * inside ±margin. INCONCLUSIVE: anything else.
  */
-export function decideVerdict({ deltaPct, ci, marginPct, direction }: VerdictInput): VerdictOutcome {
+export function decideVerdict({ deltaPct, ci, marginPct, direction, variant = 'B' }: VerdictInput): VerdictOutcome {
   const sign = direction === 'higher' ? 1 : -1;
   const improvementPct = sign * deltaPct;
   const improvementCi: [number, number] = sign > 0 ? [ci[0], ci[1]] : [-ci[1], -ci[0]];
@@ -32,9 +34,9 @@ export function decideVerdict({ deltaPct, ci, marginPct, direction }: VerdictInp
   const better = direction === 'higher' ? 'higher' : 'lower';
   const measured = `Δ ${fmt(deltaPct)}, 95% CI [${fmt(ci[0])}, ${fmt(ci[1])}] (${better} is better)`;
   if (lo > 0 && improvementPct >= m)
-    return { verdict: 'GO', improvementPct, improvementCi, reason: `B is better: ${measured}; the CI is clear of 0 and the gain reaches the ${m}% margin.` };
+    return { verdict: 'GO', improvementPct, improvementCi, reason: `${variant} is better: ${measured}; the CI is clear of 0 and the gain reaches the ${m}% margin.` };
   if (hi < 0 && improvementPct <= -m)
-    return { verdict: 'NO-GO', improvementPct, improvementCi, reason: `B is worse: ${measured}; the CI is clear of 0 and the loss reaches the ${m}% margin.` };
+    return { verdict: 'NO-GO', improvementPct, improvementCi, reason: `${variant} is worse: ${measured}; the CI is clear of 0 and the loss reaches the ${m}% margin.` };
   if (lo >= -m && hi <= m)
     return { verdict: 'NEUTRAL', improvementPct, improvementCi, reason: `No effect worth having: ${measured} lies wholly inside ±${m}%.` };
   return {

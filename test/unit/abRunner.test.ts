@@ -39,6 +39,7 @@ describe('A/B runner on synthetic samples (core/ab/runner, fake process host)', 
     assert.ok(Math.abs(r.deltaPct! - 3) < 1, `Δ ${r.deltaPct}`);
     assert.ok(r.ci![0] < 3 && 3 < r.ci![1], `CI ${r.ci}`);
     assert.ok(r.pairs < 20, `stopped early: ${r.pairs} pairs`);
+    assert.equal(r.stopReason, 'settled');
     assert.equal(r.samples.a.length, r.pairs);
   });
 
@@ -216,6 +217,7 @@ describe('A/B runner on synthetic samples (core/ab/runner, fake process host)', 
     const r = await runExperiment(builtConfig({ metric: { kind: 'instructions', direction: 'lower' }, minPairs: 2, maxPairs: 5 }), deps);
     assert.equal(r.status, 'completed', r.error?.message);
     assert.equal(r.pairs, 2);
+    assert.equal(r.stopReason, 'deterministic');
     assert.equal(r.verdict, 'NO-GO');
     assert.ok(Math.abs(r.deltaPct! - 2.061) < 0.01, `${r.deltaPct}`);
     assert.deepEqual(r.ci, [r.deltaPct, r.deltaPct]);
