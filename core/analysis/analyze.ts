@@ -131,8 +131,11 @@ export class AnalysisModel {
     if (!old || old.graphSig !== graphSig) this.graphDirty = true;
     const ppSig = old && old.file.pp === file.pp ? old.ppSig : ppSignature(file.pp);
     if (!old || old.ppSig !== ppSig) this.ppVersion++;
-    if (!old) this.sortedStates = null;
     const state: FileState = { file, ppSig, declSig, graphSig, sites: [], reads: [], siteKeys: new Set(), cached: null };
+    // Keep the sorted file list in step: replace the old state in place, or re-sort on additions.
+    const at = old && this.sortedStates ? this.sortedStates.indexOf(old) : -1;
+    if (at >= 0) this.sortedStates![at] = state;
+    else this.sortedStates = null;
     if (old && !this.declsDirty) {
       // Same declarations: swap this file's function refs and calls in place.
       this.unindexFile(old);
@@ -767,7 +770,7 @@ export class AnalysisModel {
       this.graphDirty = false;
     }
     const gates = this.gateState!;
-    const states = (this.sortedStates ??= [...this.states.values()].sort((a, b) => a.file.file.localeCompare(b.file.file)));
+    const states = (this.sortedStates ??= [...this.states.values()].sort((a, b) => (a.file.file < b.file.file ? -1 : a.file.file > b.file.file ? 1 : 0)));
     if (this.envCache?.version !== this.ppVersion) {
       const built = buildMacroEnv(
         states.map((s) => s.file.pp),
@@ -799,7 +802,7 @@ export class AnalysisModel {
     }
     const skipped = states
       .filter((s) => s.file.facts && s.file.facts.errorLines.length)
-      .map((s) => ({ file: s.file.file, reason: `parsed with errors at line ${s.file.facts!.errorLines.slice(0, 5).join(', ')}${s.file.facts!.errorLines.length > 5 ? ', …' : ''} (macros the C grammar cannot see through); the rest of the file was analysed` }));
+      .map((s) => ({ file: s.file.file, reason: `parsed with errors at line ${s.file.facts!.errorLines.slice(0, 5).join(', ')}${s.file.facts!.errorLines.length > 5 ? ', …' : ''} (broken C, or macros the C grammar cannot see through); the rest of the file was analysed` }));
     return { version: 1, root, files: states.length, atomics, envGates: gateReports, flags, inactiveRegions: regions, findings, skipped };
   }
 
