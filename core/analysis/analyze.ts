@@ -216,13 +216,16 @@ export class AnalysisModel {
       const list = this.fns.get(fact.name);
       if (!list) continue;
       const kept = list.filter((r) => r.file !== s.file);
-      if (kept.length !== list.length) kept.length ? this.fns.set(fact.name, kept) : this.fns.delete(fact.name);
+      if (kept.length === list.length) continue;
+      if (kept.length) this.fns.set(fact.name, kept);
+      else this.fns.delete(fact.name);
     }
     for (const call of s.file.facts?.calls ?? []) {
       const list = this.callsTo.get(call.callee);
       if (!list) continue;
       const kept = list.filter((c) => c.file !== s.file);
-      kept.length ? this.callsTo.set(call.callee, kept) : this.callsTo.delete(call.callee);
+      if (kept.length) this.callsTo.set(call.callee, kept);
+      else this.callsTo.delete(call.callee);
     }
     for (const r of s.reads) for (const k of r.keys) this.readIndex.get(k)?.delete(r);
   }
