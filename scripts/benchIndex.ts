@@ -6,7 +6,7 @@
 // index time (glob + read + prefilter + parse + facts + the workspace report) and their ratio;
 // the re-analysis time after a one-line edit in the 3,000-line file (median of 20, incremental
 // reparse + facts + report, as the language server does it); and peak RSS.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { globSync } from 'tinyglobby';
@@ -17,15 +17,16 @@ import { WorkspaceIndex } from '../core/index/workspaceIndex';
 import { CParser } from '../core/parsing/cParser';
 import { defaultSettings } from '../core/config';
 
-const ROOT = path.resolve(__dirname, '..');
+// npm runs scripts from the package root; the bundle lives in out/bench/.
+const ROOT = process.cwd();
 const MIN_FILES = 800;
 const MIN_BYTES = 5 * 1024 * 1024;
 const BIG_LINES = 3000;
 
 function wasm() {
   return {
-    runtimeWasm: path.join(path.dirname(require.resolve('web-tree-sitter')), 'tree-sitter.wasm'),
-    languageWasm: path.join(path.dirname(require.resolve('tree-sitter-c/package.json')), 'tree-sitter-c.wasm'),
+    runtimeWasm: path.join(ROOT, 'node_modules', 'web-tree-sitter', 'tree-sitter.wasm'),
+    languageWasm: path.join(ROOT, 'node_modules', 'tree-sitter-c', 'tree-sitter-c.wasm'),
   };
 }
 
@@ -69,6 +70,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const ms = (x: number) => `${x.toFixed(1)} ms`;
 
 async function main() {
+  if (!existsSync(path.join(ROOT, 'allocator', 'src'))) throw new Error(`run it from the repository root (npm run bench:index), not ${ROOT}`);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'alloc-lens-bench-'));
   try {
     const corpus = buildCorpus(dir);
@@ -147,7 +149,6 @@ async function main() {
     process.stdout.write(`edit times (ms): ${times.map((t) => t.toFixed(1)).join(' ')}\n`);
     process.stdout.write(`edit medians: incremental reparse ${ms(median(parts.reparse))}, facts of the edited file ${ms(median(parts.facts))}, workspace report ${ms(median(parts.report))}\n`);
     parser.dispose();
-    void statSync;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
