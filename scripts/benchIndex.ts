@@ -95,6 +95,7 @@ async function main() {
     const index = new WorkspaceIndex({ parser, host: nodeIndexHost, sliceMs: 1e9 });
     const coldStart = performance.now();
     await index.indexAll([{ root: dir, limits: { ...settings.index, maxFiles: 100_000 } }]);
+    const indexed = performance.now() - coldStart;
     const report = index.report(options, dir);
     const cold = performance.now() - coldStart;
     const summary = index.summary();
@@ -144,6 +145,7 @@ async function main() {
     process.stdout.write(`report: ${report.atomics.length} atomic write sites, ${report.envGates.length} ENV gates, ${report.flags.length} flags, ${report.findings.length} findings\n\n`);
     line('raw web-tree-sitter parse of every file', ms(raw), '(baseline)', true);
     line('cold index (read + parse + facts + report)', `${ms(cold)} = ${ratio.toFixed(2)}x raw`, '<= 1.00x raw', ratio <= 1);
+    process.stdout.write(`  of which: read + prefilter + parse + facts ${ms(indexed)}, first workspace report ${ms(cold - indexed)}\n`);
     line('re-analysis after a one-line edit (median/20)', ms(edit), '<= 25 ms', edit <= 25);
     line('peak RSS', `${rssMB.toFixed(0)} MB`, '<= 200 MB', rssMB <= 200);
     process.stdout.write(`edit times (ms): ${times.map((t) => t.toFixed(1)).join(' ')}\n`);
