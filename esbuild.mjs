@@ -2,6 +2,7 @@
 //   node esbuild.mjs               development build (sourcemaps)
 //   node esbuild.mjs --production  minified, no sourcemaps (what the VSIX ships)
 //   node esbuild.mjs --watch       rebuild on change
+//   node esbuild.mjs --bench       bundle scripts/benchIndex.ts to out/bench (run as the server runs)
 // Type-checking is separate: `tsc -b`.
 import * as esbuild from 'esbuild';
 import { copyFileSync, mkdirSync, readFileSync, chmodSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { dirname, join } from 'node:path';
 const require = createRequire(import.meta.url);
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
+const bench = process.argv.includes('--bench');
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
 
 const common = {
@@ -34,7 +36,7 @@ const node = {
   banner: { js: "const __bundleUrl = require('url').pathToFileURL(__filename).href;" },
 };
 
-const builds = [
+const programs = [
   { ...node, entryPoints: { extension: 'src/extension.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { server: 'server/main.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { cli: 'cli/main.ts' }, outdir: 'dist', banner: { js: `#!/usr/bin/env node\n${node.banner.js}` } },
@@ -47,6 +49,9 @@ const builds = [
     outdir: 'dist/webview',
   },
 ];
+
+// The benchmark is bundled and minified like the shipped server, so it measures that code (not tsx).
+const builds = bench ? [{ ...node, minify: true, sourcemap: false, entryPoints: { benchIndex: 'scripts/benchIndex.ts' }, outdir: 'out/bench' }] : programs;
 
 function copyAssets() {
   mkdirSync('dist', { recursive: true });

@@ -99,8 +99,11 @@ function formatText(r: AuditReport): string {
     for (const g of r.envGates) {
       const def = g.default === 'value' ? `default ${g.defaultValue}` : g.default === 'unknown' ? 'default unknown' : `default ${g.default.toUpperCase()}`;
       out.push(`  ${g.name.padEnd(30)} ${def.padEnd(16)} ${g.cached ? `cached in ${g.cachedIn}` : 'read each time'}  ${g.file}:${g.line}`);
-      const profiles = Object.entries(g.profiles);
-      if (profiles.length) out.push(`        profiles: ${profiles.map(([p, v]) => `${p}=${v}`).join(' ')}`);
+      // Presets grouped by the variable that selects them (QUILL_PROFILE=..., QUILL_MODE=...).
+      const presets = (g as { presets?: { selector: string | null; profile: string; value: string }[] }).presets ?? [];
+      const bySelector = new Map<string, string[]>();
+      for (const p of presets) bySelector.set(p.selector ?? 'profile', [...(bySelector.get(p.selector ?? 'profile') ?? []), `${p.profile}=${p.value}`]);
+      for (const [selector, values] of bySelector) out.push(`        under ${selector}: ${values.join(' ')}`);
       if (g.gatedFunctions.length) out.push(`        gates: ${g.gatedFunctions.join(', ')} (${g.gatedAtomics.length} atomics)`);
     }
   }

@@ -63,11 +63,8 @@ interface Site {
   result: Use;
 }
 
-/** Something that yields evidence for the objects it names. */
-interface ReadRef {
-  keys: string[];
-  evidence: () => Evidence[];
-}
+/** Something that yields evidence for the objects it names: a read, or a site's returned value. */
+type ReadRef = { keys: string[]; file: AnalyzedFile } & ({ read: ReadFact; site?: undefined } | { site: Site; read?: undefined });
 
 interface FileState {
   file: AnalyzedFile;
@@ -131,8 +128,11 @@ export class AnalysisModel {
     if (!old || old.graphSig !== graphSig) this.graphDirty = true;
     const ppSig = old && old.file.pp === file.pp ? old.ppSig : ppSignature(file.pp);
     if (!old || old.ppSig !== ppSig) this.ppVersion++;
-    if (!old) this.sortedStates = null;
     const state: FileState = { file, ppSig, declSig, graphSig, sites: [], reads: [], siteKeys: new Set(), cached: null };
+    // Keep the sorted file list in step: replace the old state in place, or re-sort on additions.
+    const at = old && this.sortedStates ? this.sortedStates.indexOf(old) : -1;
+    if (at >= 0) this.sortedStates![at] = state;
+    else this.sortedStates = null;
     if (old && !this.declsDirty) {
       // Same declarations: swap this file's function refs and calls in place.
       this.unindexFile(old);
@@ -255,19 +255,10 @@ export class AnalysisModel {
       // what the wrapper returns is followed from its call instead.
       if (r.use.kind === 'call' && r.use.name && this.wrapperOf(r.use.name, f)?.param === r.use.argIndex) continue;
       if (r.use.kind === 'discard' || r.use.kind === 'local') continue;
-      reads.push({ keys: this.matchKeys(r.key), evidence: () => this.evidence(r.use, f, this.fnAt(f, r.fn)) });
+      reads.push({ keys: this.matchKeys(r.key), file: f, read: r });
     }
     // The value an atomic operation returns is a read too (loads, and `if (fetch_sub(..) == 1)`).
-    for (const site of s.sites) {
-      reads.push({
-        keys: this.matchKeys(site.key),
-        evidence: () => {
-          const ev = this.evidence(site.result, f, site.fn);
-          if (site.op === 'cas' || site.op === 'exchange') ev.push({ file: f.file, line: site.line, column: site.column, kind: site.op, function: site.fn?.fact.name ?? null, text: site.callee });
-          return ev;
-        },
-      });
-    }
+    for (const site of s.sites) reads.push({ keys: this.matchKeys(site.key), file: f, site });
     s.reads = reads;
     for (const r of reads) {
       for (const k of r.keys) {
@@ -276,7 +267,15 @@ export class AnalysisModel {
         set.add(r);
       }
     }
-    void (null as ReadFact | null);
+  }
+
+  private evidenceOf(ref: ReadRef): Evidence[] {
+    const f = ref.file;
+    if (ref.read) return this.evidence(ref.read.use, f, this.fnAt(f, ref.read.fn));
+    const site = ref.site;
+    const ev = this.evidence(site.result, f, site.fn);
+    if (site.op === 'cas' || site.op === 'exchange') ev.push({ file: f.file, line: site.line, column: site.column, kind: site.op, function: site.fn?.fact.name ?? null, text: site.callee });
+    return ev;
   }
 
   // ---- names and keys ------------------------------------------------------------------------
@@ -509,7 +508,7 @@ export class AnalysisModel {
       const refs = new Set<ReadRef>();
       for (const k of this.matchKeys(site.key)) for (const r of this.readIndex.get(k) ?? []) refs.add(r);
       for (const r of refs) {
-        for (const e of r.evidence()) {
+        for (const e of this.evidenceOf(r)) {
           const id = `${e.file}:${e.line}:${e.column}:${e.kind}`;
           if (seen.has(id)) continue;
           seen.add(id);
@@ -770,7 +769,7 @@ export class AnalysisModel {
       this.graphDirty = false;
     }
     const gates = this.gateState!;
-    const states = (this.sortedStates ??= [...this.states.values()].sort((a, b) => a.file.file.localeCompare(b.file.file)));
+    const states = (this.sortedStates ??= [...this.states.values()].sort((a, b) => (a.file.file < b.file.file ? -1 : a.file.file > b.file.file ? 1 : 0)));
     if (this.envCache?.version !== this.ppVersion) {
       const built = buildMacroEnv(
         states.map((s) => s.file.pp),
@@ -802,7 +801,7 @@ export class AnalysisModel {
     }
     const skipped = states
       .filter((s) => s.file.facts && s.file.facts.errorLines.length)
-      .map((s) => ({ file: s.file.file, reason: `parsed with errors at line ${s.file.facts!.errorLines.slice(0, 5).join(', ')}${s.file.facts!.errorLines.length > 5 ? ', …' : ''} (macros the C grammar cannot see through); the rest of the file was analysed` }));
+      .map((s) => ({ file: s.file.file, reason: `parsed with errors at line ${s.file.facts!.errorLines.slice(0, 5).join(', ')}${s.file.facts!.errorLines.length > 5 ? ', …' : ''} (broken C, or macros the C grammar cannot see through); the rest of the file was analysed` }));
     return { version: 1, root, files: states.length, atomics, envGates: gateReports, flags, inactiveRegions: regions, findings, skipped };
   }
 

@@ -223,6 +223,8 @@ interface FunctionScope {
   sites: { refs: SiteRefs; apply: (ctx: SiteContext) => void }[];
   /** Uses of each local variable. */
   localUses: Map<string, PendingUse[]>;
+  /** Locals that received a value worth following; only their uses are recorded. */
+  tracked: Set<string>;
   getenvs: GetenvFact[];
 }
 
@@ -667,7 +669,7 @@ class Extractor {
       getenvParam: null,
       atomicParam: null,
     });
-    this.fn = { index: this.facts.functions.length - 1, node, start, locals, pendingUses: [], sites: [], localUses: new Map(), getenvs: [] };
+    this.fn = { index: this.facts.functions.length - 1, node, start, locals, pendingUses: [], sites: [], localUses: new Map(), tracked: new Set(), getenvs: [] };
     return name;
   }
 
@@ -965,19 +967,21 @@ class Extractor {
     }
     if (!this.fn) return;
     if (this.isAtomicTargetArgument()) return;
-    const pos = this.lineCol(frame.start);
     const local = chain.path.length === 0 ? this.fn.locals.get(name) : undefined;
     if (local && frame.type === 'identifier') {
-      const uses = this.fn.localUses.get(name) ?? [];
-      this.fn.localUses.set(name, uses);
-      const use = this.use(this.frames.length, pos, name, uses);
-      if (use.kind === 'call') {
-        // A local handed to a call: how a profile selector reaches the preset function.
-        const owner = this.argumentOwner();
-        if (owner) owner.call.args.push({ index: owner.index, key: { root: name, rootKind: 'local', path: [], text: name }, addressOf: owner.addressOf });
+      // A local handed straight to a call: how a profile selector reaches the preset function.
+      const parent = this.parent();
+      const call = parent?.type === 'argument_list' ? this.frames[this.frames.length - 3]?.call : undefined;
+      if (call) call.args.push({ index: (frame.childIndex - 1) >> 1, key: { root: name, rootKind: 'local', path: [], text: name }, addressOf: false });
+      // Uses of locals that hold a value worth following (`q = atomic_load(..)`, `e = getenv(..)`).
+      if (this.fn.tracked.has(name)) {
+        const uses = this.fn.localUses.get(name) ?? [];
+        this.fn.localUses.set(name, uses);
+        this.use(this.frames.length, this.lineCol(frame.start), name, uses);
       }
       if (!local.aliasOf) return;
     }
+    const pos = this.lineCol(frame.start);
     const key = this.keyOf(chain, this.slice(frame, 120));
     if (key.rootKind === 'local') return;
     const use = this.use(this.frames.length, pos, this.slice(frame));
@@ -1063,6 +1067,7 @@ class Extractor {
     const pending: PendingUse = { use, ifFrame };
     if (localUses) localUses.push(pending);
     else if (this.fn && (ifFrame || use.kind === 'local')) this.fn.pendingUses.push(pending);
+    if (use.kind === 'local' && use.name) this.fn?.tracked.add(use.name);
     return use;
   }
 

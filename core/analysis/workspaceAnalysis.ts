@@ -10,7 +10,7 @@ import type { Tree } from 'web-tree-sitter';
 import type { CParser } from '../parsing/cParser';
 import { AnalysisModel } from './analyze';
 import { computeLineStarts, emptyFileFacts, extractFacts, extractItemFacts, mergeFacts, shiftFacts, type ExtractOptions, type FileFacts } from './facts';
-import { extractOptions, type AnalysisOptions } from './options';
+import { DEFAULT_ENTRY_POINTS, extractOptions, type AnalysisOptions } from './options';
 import { scanPreprocessor, type PpFacts } from './preprocessor';
 import type { AuditReport } from './report';
 
@@ -21,6 +21,8 @@ interface Entry {
   facts: FileFacts | null;
   /** Bumped on every change, so models know what to resync. */
   version: number;
+  /** Identifier tokens of a file the first round did not parse. */
+  tokens?: Set<string>;
 }
 
 interface ModelState {
@@ -120,7 +122,7 @@ export class WorkspaceAnalysis {
     const cached = this.cache.get(key);
     if (cached) return cached;
     const inRoot = [...this.entries.values()].filter((e) => !root || isUnder(e.path, root));
-    this.secondRound(inRoot, options);
+    this.secondRound(options.entryPoints);
     let state = this.models.get(key);
     if (!state) this.models.set(key, (state = { model: new AnalysisModel(options), versions: new Map() }));
     const rel = (p: string) => (root ? path.relative(root, p).split(path.sep).join('/') : p);
@@ -150,30 +152,44 @@ export class WorkspaceAnalysis {
   }
 
   /** Parses files that name something the parsed files made interesting. */
-  private secondRound(entries: Entry[], options: AnalysisOptions): void {
+  /**
+   * Parses the files the first round skipped that mention a name the parsed files made
+   * interesting (a function, a wrapper macro, a counter, an entry point), until nothing changes.
+   */
+  secondRound(entryPoints: readonly string[] = DEFAULT_ENTRY_POINTS): void {
     if (!this.namesDirty) return;
     this.namesDirty = false;
+    const entries = [...this.entries.values()];
     for (let round = 0; round < 4; round++) {
-      const names = new Set<string>(options.entryPoints.filter((e) => !e.includes('*')));
+      const names = new Set<string>(entryPoints.filter((e) => !e.includes('*') && !e.includes('?')));
       for (const e of entries) {
         if (!e.facts) continue;
         for (const f of e.facts.functions) names.add(f.name);
         for (const m of e.facts.macros) names.add(m.name);
         for (const a of e.facts.atomics) if (a.key && !a.viaOperator) names.add(a.key.root);
       }
-      const pending = entries.filter((e) => !e.facts);
-      if (!pending.length || !names.size) return;
-      const re = new RegExp(`\\b(?:${[...names].map(escape).join('|')})\\b`);
       let added = 0;
-      for (const e of pending) {
-        if (!re.test(e.text)) continue;
+      for (const e of entries) {
+        if (e.facts) continue;
+        // Identifier tokens of the file (a lexer's view, kept until the file changes).
+        e.tokens ??= new Set(e.text.match(/[A-Za-z_]\w*/g) ?? []);
+        let hit = false;
+        for (const t of e.tokens) {
+          if (names.has(t)) {
+            hit = true;
+            break;
+          }
+        }
+        if (!hit) continue;
         e.facts = this.parseFacts(e.text);
+        e.tokens = undefined;
         e.version = ++this.version;
         added++;
       }
       if (!added) return;
     }
   }
+
 
   private parseFacts(text: string): FileFacts {
     let tree: Tree | undefined;
@@ -209,10 +225,6 @@ function safePreprocessor(text: string): PpFacts {
 function isUnder(file: string, root: string): boolean {
   const rel = path.relative(root, file);
   return !!rel && !rel.startsWith('..') && !path.isAbsolute(rel);
-}
-
-function escape(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** The names a parsed file makes interesting to the second round. */

@@ -122,6 +122,9 @@ export class WorkspaceIndex {
       }
     }
     if (signal?.aborted) throw new IndexCancelledError();
+    // Files the prefilter skipped but that name a function or counter of the parsed ones.
+    analysis.secondRound();
+    for (const [path, f] of next) if (!f.functions) next.set(path, { ...f, ...scanOf(analysis.facts(path)) });
 
     this.files.clear();
     for (const [k, v] of next) this.files.set(k, v);

@@ -12,7 +12,7 @@ import {
   DidOpenTextDocumentNotification,
   MessageType,
 } from 'vscode-languageserver-protocol/node';
-import { WorkspaceSummaryRequest } from '../../protocol/lsp';
+import { AuditRequest, WorkspaceSummaryRequest } from '../../protocol/lsp';
 import { CParser } from '../../core/parsing/cParser';
 import { scanText } from '../../core/parsing/scan';
 import { FIXTURES, ROOT, nodeModulesWasm } from '../support/paths';
@@ -39,7 +39,7 @@ describe('language server over a real LSP connection (dist/server.js --stdio)', 
     const version = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version;
     assert.deepEqual(serverInfo, { name: 'alloc-lens', version });
     assert.deepEqual(capabilities.textDocumentSync, { openClose: true, change: 2 });
-    assert.deepEqual(capabilities.experimental, { allocLens: { workspaceSummary: true, indexState: true, reindex: true } });
+    assert.deepEqual(capabilities.experimental, { allocLens: { workspaceSummary: true, indexState: true, reindex: true, audit: true } });
   });
 
   it('indexes the workspace and reports the same counts as the core scan', async () => {
@@ -91,6 +91,39 @@ describe('language server over a real LSP connection (dist/server.js --stdio)', 
     // Closing without saving falls back to the file on disk.
     await session.connection.sendNotification(DidCloseTextDocumentNotification.type, { textDocument: { uri } });
     await waitFor(async () => (await session!.connection.sendRequest(WorkspaceSummaryRequest.type)).atomicCalls === 4);
+  });
+
+  it('answers allocLens/audit for a folder, following unsaved edits and falling back to disk on close', async () => {
+    session = await startServer(workspace);
+    const folder = pathToFileURL(workspace).href;
+    // Asked before the index is ready: the request waits for it.
+    const before = await session.connection.sendRequest(AuditRequest.type, { folder });
+    assert.equal(before.root, workspace);
+    const alloc = (r: typeof before) => r.atomics.find((a) => a.file === 'src/pool.c' && a.field === 'alloc_calls')!;
+    assert.equal(alloc(before).classification, 'telemetry');
+    assert.equal(before.atomics.find((a) => a.base === 'g_spill_len')?.classification, 'correctness');
+    assert.deepEqual(before.envGates.map((g) => `${g.name}=${g.default}`), ['FIX_MODE=off', 'FIX_POOL_ENABLED=off']);
+
+    const file = path.join(workspace, 'src', 'pool.c');
+    const uri = pathToFileURL(file).href;
+    const text = readFileSync(file, 'utf8');
+    await session.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'c', version: 1, text } });
+    // The counter starts to decide something: it becomes correctness, with the new read as evidence.
+    const lines = text.split('\n');
+    const at = lines.findIndex((l) => l.includes('g_pool_stats[ci].alloc_calls')) + 1;
+    await session.connection.sendNotification(DidChangeTextDocumentNotification.type, {
+      textDocument: { uri, version: 2 },
+      contentChanges: [{ range: { start: { line: at, character: 0 }, end: { line: at, character: 0 } }, text: '    if (atomic_load(&g_pool_stats[ci].alloc_calls) > 1000) return NULL;\n' }],
+    });
+    const edited = await waitFor(async () => {
+      const r = await session!.connection.sendRequest(AuditRequest.type, { folder });
+      return alloc(r).classification === 'correctness' ? r : undefined;
+    });
+    assert.ok(alloc(edited).evidence.some((e) => e.kind === 'condition' && e.line === at + 1), JSON.stringify(alloc(edited).evidence));
+    await session.connection.sendNotification(DidCloseTextDocumentNotification.type, { textDocument: { uri } });
+    await waitFor(async () => alloc(await session!.connection.sendRequest(AuditRequest.type, { folder })).classification === 'telemetry');
+
+    await assert.rejects(session.connection.sendRequest(AuditRequest.type, { folder: pathToFileURL(tmpdir()).href }), /not a workspace folder/);
   });
 
   it('never reports "ready" with a partial count while the first index pass runs', async () => {

@@ -10,18 +10,8 @@ import { defaultAnalysisOptions, extractOptions } from '../../core/analysis/opti
 import { scanPreprocessor } from '../../core/analysis/preprocessor';
 import { CParser } from '../../core/parsing/cParser';
 import { FIXTURES, ROOT, nodeModulesWasm } from '../support/paths';
+import { rng } from '../support/rng';
 
-/** mulberry32: a small seeded PRNG, so a failure can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const TOKENS = [
   '#if ', '#ifdef X\n', '#ifndef Y\n#define Y 1\n', '#else\n', '#elif 1\n', '#endif\n', '#define F(a) atomic_load(&(a))\n', '\\\n',

@@ -16,6 +16,7 @@ import {
 } from '../../core/analysis/preprocessor';
 import { readCarets } from '../support/carets';
 import { FIXTURES, ROOT } from '../support/paths';
+import { rng } from '../support/rng';
 
 const PP = path.join(FIXTURES, 'preprocessor');
 const SRC = path.join(ROOT, 'allocator', 'src');
@@ -654,17 +655,6 @@ describe('preprocessor: the HAKMEM seed shapes (fixtures/preprocessor)', () => {
 });
 
 describe('preprocessor: robustness', () => {
-  /** A small deterministic PRNG (mulberry32), so a failure can be replayed. */
-  function rng(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
   const TOKENS = ['#if ', '#ifdef ', '#ifndef ', '#elif ', '#else', '#endif', '#define ', '#undef ', '\\\n', '\n', '\r\n', '/*', '*/', '//', '"', "'", '(', ')', 'defined', '&&', '||', '!', '?', ':', '0', '1', '0x', 'X', '__linux__', '\u0000', '\ud800', '%:', '##'];
 
   function mutate(text: string, r: () => number): string {
