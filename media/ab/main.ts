@@ -106,6 +106,13 @@ function series(config: ExperimentConfig, key: CellKey, runs: Sample[]): RunSeri
   };
 }
 
+const STOP_REASONS: Record<NonNullable<ExperimentResult['stopReason']>, string> = {
+  'settled': 'the verdict settled',
+  'deterministic': 'both sides repeat exactly',
+  'max-pairs': 'the pair budget was spent',
+  'budget': 'the time budget was spent',
+};
+
 // ---------------------------------------------------------------------------------------------
 // Rendering: text parts are rebuilt, the charts are kept and updated in place.
 
@@ -230,7 +237,8 @@ function render(): void {
     status.push(live.phase);
     if (live.stats) status.push(`${live.stats.pairs} of at most ${live.stats.maxPairs} pairs`);
   } else if (result) {
-    status.push(`${result.status} · ${result.pairs} pairs · ${new Date(result.startedAt).toLocaleString()}`);
+    const stop = result.stopReason ? ` (${STOP_REASONS[result.stopReason]})` : '';
+    status.push(`${result.status} · ${result.pairs} pairs${stop} · ${new Date(result.startedAt).toLocaleString()}`);
     if (result.error) status.push(`${result.error.phase} error: ${result.error.message}`);
   }
   children.push(el('p', { className: 'status', text: status.join(' · '), attrs: { id: 'status' } }));

@@ -74,6 +74,7 @@ function result(over: Partial<ExperimentResult> = {}): ExperimentResult {
     mdePct: c.mdePct,
     samples: c.samples,
     identicalBinaries: false,
+    stopReason: 'max-pairs',
     warnings: [{ code: 'high-cv', message: 'B: CV 3.4% is above the 3% threshold: the machine is noisy.' }],
     metric: { kind: 'regex', label: 'throughput', unit: 'ops/s', direction: 'higher' },
     marginPct: 0.5,
@@ -185,6 +186,7 @@ describe('A/B results webview page (Chromium)', () => {
     await page.locator('header .verdict[data-verdict=NO-GO]').waitFor();
     assert.deepEqual(await runCount(), [12, 12]);
     assert.equal(await page.locator('#cancel').count(), 0);
+    assert.match((await page.locator('#status').textContent()) ?? '', /^completed · 12 pairs \(the pair budget was spent\)/);
   });
 
   it('posts export, re-run and cancel with the result id', async () => {
