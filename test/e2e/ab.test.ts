@@ -148,7 +148,9 @@ describe('end to end: A/B experiments in code-server on a copy of allocator/', f
     await page.keyboard.press('Enter');
     const report = await waitFor(() => {
       const file = path.join(folder, `${id}.md`);
-      return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+      // The file appears before its content lands: wait for the report's last section.
+      const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+      return text.includes('## Raw data') ? text : undefined;
     }, 30_000);
     assert.match(report, new RegExp(`^# ${FLAG} A/B results`));
     assert.match(report, /## Verdict and reasoning/);
