@@ -10,7 +10,7 @@ import type { Tree } from 'web-tree-sitter';
 import type { CParser } from '../parsing/cParser';
 import { AnalysisModel } from './analyze';
 import { computeLineStarts, emptyFileFacts, extractFacts, extractItemFacts, mergeFacts, shiftFacts, type ExtractOptions, type FileFacts } from './facts';
-import { DEFAULT_ENTRY_POINTS, extractOptions, type AnalysisOptions } from './options';
+import { extractOptions, type AnalysisOptions } from './options';
 import { scanPreprocessor, type PpFacts } from './preprocessor';
 import type { AtomicReport, AuditReport, Finding } from './report';
 
@@ -144,7 +144,7 @@ export class WorkspaceAnalysis {
   /** Parses files that name something the parsed files made interesting. */
   /** The incremental model for (root, options), with every changed file handed to it. */
   private syncModel(options: AnalysisOptions, root?: string): ModelState {
-    this.secondRound(options.entryPoints);
+    this.secondRound();
     const key = `${root ?? ''}\0${JSON.stringify(options)}`;
     let state = this.models.get(key);
     if (!state) this.models.set(key, (state = { model: new AnalysisModel(options), versions: new Map() }));
@@ -170,15 +170,18 @@ export class WorkspaceAnalysis {
    * Parses the files the first round skipped that mention a name the parsed files made
    * interesting (a function, a wrapper macro, a counter, an entry point), until nothing changes.
    */
-  secondRound(entryPoints: readonly string[] = DEFAULT_ENTRY_POINTS): void {
+  secondRound(): void {
     if (!this.namesDirty) return;
     this.namesDirty = false;
     const entries = [...this.entries.values()];
     for (let round = 0; round < 4; round++) {
-      const names = new Set<string>(entryPoints.filter((e) => !e.includes('*') && !e.includes('?')));
+      // Names another file can refer to: non-static functions (the definitions of entry points
+      // call them, so those files come in too), wrapper macros, counters. Files that only *call*
+      // malloc or free (benchmarks, tools) stay unparsed.
+      const names = new Set<string>();
       for (const e of entries) {
         if (!e.facts) continue;
-        for (const f of e.facts.functions) names.add(f.name);
+        for (const f of e.facts.functions) if (!f.isStatic && f.name !== 'main') names.add(f.name);
         for (const m of e.facts.macros) names.add(m.name);
         for (const a of e.facts.atomics) if (a.key && !a.viaOperator) names.add(a.key.root);
       }
