@@ -760,15 +760,16 @@ export class AnalysisModel {
     return out;
   }
 
-  report(root: string): AuditReport {
+  /** Brings the shared tables, temperatures, gates and macro environment up to date. */
+  private refresh(): { states: FileState[]; env: MacroEnv; envSig: string; gates: { reports: EnvGateReport[]; index: GateIndex }; gateByName: Map<string, EnvGateReport> } {
     if (this.declsDirty) this.rebuild();
     if (this.graphDirty) {
       this.computeTemperatures();
       this.gateState = this.gates();
+      this.gateByName = new Map(this.gateState.reports.map((g) => [g.name, g]));
       for (const s of this.states.values()) s.cached = null;
       this.graphDirty = false;
     }
-    const gates = this.gateState!;
     const states = (this.sortedStates ??= [...this.states.values()].sort((a, b) => (a.file.file < b.file.file ? -1 : a.file.file > b.file.file ? 1 : 0)));
     if (this.envCache?.version !== this.ppVersion) {
       const built = buildMacroEnv(
@@ -778,15 +779,33 @@ export class AnalysisModel {
       this.envCache = { version: this.ppVersion, env: built, sig: JSON.stringify([...built.values]) };
     }
     const { env, sig: envSig } = this.envCache;
+    // Guards and dimming depend on the macro environment, which any header can change.
     if (envSig !== this.envSig) {
       for (const s of states) s.cached = null;
       this.envSig = envSig;
     }
+    return { states, env, envSig, gates: this.gateState!, gateByName: this.gateByName };
+  }
+
+  private gateByName = new Map<string, EnvGateReport>();
+
+  /**
+   * The atomics and findings of one file, up to date: what the editor shows for the document
+   * being edited. Other files are redone only when the full report is asked for.
+   */
+  fileResult(name: string): { atomics: AtomicReport[]; findings: Finding[] } | null {
+    const { env, gates, gateByName } = this.refresh();
+    const s = this.states.get(name);
+    if (!s) return null;
+    s.cached ??= this.fileAtomics(s, env, gates.index, gateByName);
+    return s.cached;
+  }
+
+  report(root: string): AuditReport {
+    const { states, env, envSig, gates, gateByName } = this.refresh();
     const atomics: AtomicReport[] = [];
     const findings: Finding[] = [];
-    const gateByName = new Map(gates.reports.map((g) => [g.name, g]));
     for (const s of states) {
-      // Guards and dimming depend on the macro environment, which any header can change.
       s.cached ??= this.fileAtomics(s, env, gates.index, gateByName);
       atomics.push(...s.cached.atomics);
       findings.push(...s.cached.findings);

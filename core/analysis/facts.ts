@@ -515,7 +515,7 @@ class Extractor {
       case 'init_declarator':
         return true;
       case 'declaration':
-        this.declaration(cursor.currentNode, frame);
+        this.declaration(cursor.currentNode);
         return true;
       case 'type_definition':
         this.typedef(cursor.currentNode);
@@ -713,7 +713,7 @@ class Extractor {
 
   // ---- declarations ----------------------------------------------------------------------
 
-  private declaration(node: Node, frame: Frame): void {
+  private declaration(node: Node): void {
     const type = typeName(node.childForFieldName('type'));
     const atomic = isAtomicType(node, this.text);
     for (const d of node.childrenForFieldName('declarator')) {
@@ -734,7 +734,6 @@ class Extractor {
         if (atomic) this.facts.atomicDecls.push(name);
       }
     }
-    void frame;
   }
 
   private typedef(node: Node): void {

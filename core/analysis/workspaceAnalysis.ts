@@ -10,9 +10,9 @@ import type { Tree } from 'web-tree-sitter';
 import type { CParser } from '../parsing/cParser';
 import { AnalysisModel } from './analyze';
 import { computeLineStarts, emptyFileFacts, extractFacts, extractItemFacts, mergeFacts, shiftFacts, type ExtractOptions, type FileFacts } from './facts';
-import { DEFAULT_ENTRY_POINTS, extractOptions, type AnalysisOptions } from './options';
+import { extractOptions, type AnalysisOptions } from './options';
 import { scanPreprocessor, type PpFacts } from './preprocessor';
-import type { AuditReport } from './report';
+import type { AtomicReport, AuditReport, Finding } from './report';
 
 interface Entry {
   path: string;
@@ -116,31 +116,21 @@ export class WorkspaceAnalysis {
     return { files: this.entries.size, parsed };
   }
 
+  /** The atomics and findings of one file (under `root`), without redoing the other files. */
+  fileReport(options: AnalysisOptions, root: string, file: string): { atomics: AtomicReport[]; findings: Finding[] } | null {
+    const state = this.syncModel(options, root);
+    return state.model.fileResult(path.relative(root, file).split(path.sep).join('/'));
+  }
+
   /** The report for the files under `root` (all files when omitted). */
   report(options: AnalysisOptions, root?: string): AuditReport {
     const key = `${root ?? ''}\0${JSON.stringify(options)}`;
     const cached = this.cache.get(key);
     if (cached) return cached;
     const inRoot = [...this.entries.values()].filter((e) => !root || isUnder(e.path, root));
-    this.secondRound(options.entryPoints);
-    let state = this.models.get(key);
-    if (!state) this.models.set(key, (state = { model: new AnalysisModel(options), versions: new Map() }));
-    const rel = (p: string) => (root ? path.relative(root, p).split(path.sep).join('/') : p);
     let report: AuditReport;
     try {
-      const present = new Set<string>();
-      for (const e of inRoot) {
-        const name = rel(e.path);
-        present.add(name);
-        if (state.versions.get(name) === e.version) continue;
-        state.model.setFile({ file: name, pp: e.pp, facts: e.facts });
-        state.versions.set(name, e.version);
-      }
-      for (const name of [...state.versions.keys()]) {
-        if (present.has(name)) continue;
-        state.model.removeFile(name);
-        state.versions.delete(name);
-      }
+      const state = this.syncModel(options, root);
       report = state.model.report(root ?? '');
     } catch (err) {
       // The analysis must never take the server down; report the failure as a skipped root.
@@ -152,19 +142,46 @@ export class WorkspaceAnalysis {
   }
 
   /** Parses files that name something the parsed files made interesting. */
+  /** The incremental model for (root, options), with every changed file handed to it. */
+  private syncModel(options: AnalysisOptions, root?: string): ModelState {
+    this.secondRound();
+    const key = `${root ?? ''}\0${JSON.stringify(options)}`;
+    let state = this.models.get(key);
+    if (!state) this.models.set(key, (state = { model: new AnalysisModel(options), versions: new Map() }));
+    const rel = (p: string) => (root ? path.relative(root, p).split(path.sep).join('/') : p);
+    const present = new Set<string>();
+    for (const e of this.entries.values()) {
+      if (root && !isUnder(e.path, root)) continue;
+      const name = rel(e.path);
+      present.add(name);
+      if (state.versions.get(name) === e.version) continue;
+      state.model.setFile({ file: name, pp: e.pp, facts: e.facts });
+      state.versions.set(name, e.version);
+    }
+    for (const name of [...state.versions.keys()]) {
+      if (present.has(name)) continue;
+      state.model.removeFile(name);
+      state.versions.delete(name);
+    }
+    return state;
+  }
+
   /**
    * Parses the files the first round skipped that mention a name the parsed files made
    * interesting (a function, a wrapper macro, a counter, an entry point), until nothing changes.
    */
-  secondRound(entryPoints: readonly string[] = DEFAULT_ENTRY_POINTS): void {
+  secondRound(): void {
     if (!this.namesDirty) return;
     this.namesDirty = false;
     const entries = [...this.entries.values()];
     for (let round = 0; round < 4; round++) {
-      const names = new Set<string>(entryPoints.filter((e) => !e.includes('*') && !e.includes('?')));
+      // Names another file can refer to: non-static functions (the definitions of entry points
+      // call them, so those files come in too), wrapper macros, counters. Files that only *call*
+      // malloc or free (benchmarks, tools) stay unparsed.
+      const names = new Set<string>();
       for (const e of entries) {
         if (!e.facts) continue;
-        for (const f of e.facts.functions) names.add(f.name);
+        for (const f of e.facts.functions) if (!f.isStatic && f.name !== 'main') names.add(f.name);
         for (const m of e.facts.macros) names.add(m.name);
         for (const a of e.facts.atomics) if (a.key && !a.viaOperator) names.add(a.key.root);
       }

@@ -1,6 +1,6 @@
 import type { Tree } from 'web-tree-sitter';
 import type { AnalysisOptions } from '../analysis/options';
-import type { AuditReport } from '../analysis/report';
+import type { AtomicReport, AuditReport, Finding } from '../analysis/report';
 import { WorkspaceAnalysis } from '../analysis/workspaceAnalysis';
 import type { FileFacts } from '../analysis/facts';
 import type { CParser } from '../parsing/cParser';
@@ -152,6 +152,11 @@ export class WorkspaceIndex {
   /** The analysis of the files under `root`, cached until a file changes. */
   report(options: AnalysisOptions, root?: string): AuditReport {
     return this.analysis.report(options, root);
+  }
+
+  /** The analysis of one file under `root` (its atomics and findings), without the rest. */
+  fileReport(options: AnalysisOptions, root: string, path: string): { atomics: AtomicReport[]; findings: Finding[] } | null {
+    return this.analysis.fileReport(options, root, path);
   }
 
   facts(path: string): FileFacts | null {

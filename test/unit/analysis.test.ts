@@ -312,6 +312,14 @@ describe('analysis (core/analysis)', () => {
       const fresh = new WorkspaceAnalysis(parser);
       for (const f of files) fresh.setFile(f, f === target ? edited : readFileSync(f, 'utf8'));
       assert.deepEqual(after, fresh.report(options, ALLOCATOR));
+      // One file's result, asked for on its own, is that file's part of the full report.
+      const live2 = new WorkspaceAnalysis(parser);
+      for (const f of files) live2.setFile(f, f === target ? edited : readFileSync(f, 'utf8'));
+      live2.report(options, ALLOCATOR);
+      const other = files.find((f) => f.endsWith('quill_remote.c'))!;
+      live2.setFile(target, readFileSync(target, 'utf8'));
+      const own = live2.fileReport(options, ALLOCATOR, other)!;
+      assert.deepEqual(own.atomics, before.atomics.filter((a) => a.file === 'src/quill_remote.c'));
       const drains = (r: AuditReport) => r.atomics.find((a) => a.target.endsWith('remote_drains'))?.classification;
       assert.equal(drains(before), 'telemetry');
       assert.equal(drains(after), 'correctness');
