@@ -216,7 +216,7 @@ export function cellWarnings(cells: readonly CellResult[], config: ExperimentCon
       out.push({
         code: 'phase29-anomaly',
         cell,
-        message: `${c.variant} adds work (${config.flag}=${config.variants.find((v) => v.name === c.variant)?.defines[config.flag ?? ''] ?? '?'} compiles it in) yet measured ${pct(c.improvementPct)} better: the Phase 29 anomaly. Check that the code path runs in this benchmark (ENV gates default OFF?) and compare the instruction count.`,
+        message: `${c.variant} adds work (${config.flag}=${config.variants.find((v) => v.name === c.variant)?.defines[config.flag ?? ''] ?? '?'} compiles it in) yet measured ${pct(c.improvementPct)} better: the Phase 29 anomaly.${c.ci && c.ci[0] <= 0 && c.ci[1] >= 0 ? ' The 95% CI includes 0, so it is most likely noise.' : ''} Check that the code path runs in this benchmark (ENV gates default OFF?) and compare the instruction count.`,
       });
   }
   return out;
