@@ -2,8 +2,7 @@
 import { pathToFileURL } from 'node:url';
 import type { AuditReport, Finding } from './report';
 
-export const DOCS_URL = 'https://github.com/alloc-lens/alloc-lens/blob/main/README.md';
-
+// No help URIs: the project has no public home yet, and a made-up link is worse than none.
 const RULES: Record<Finding['rule'], { name: string; short: string; full: string; anchor: string }> = {
   'telemetry-not-compiled-out': {
     name: 'TelemetryNotCompiledOut',
@@ -49,13 +48,12 @@ export function toSarif(report: AuditReport, version: string): object {
             name: 'alloc-lens',
             version,
             semanticVersion: version,
-            informationUri: DOCS_URL,
             rules: ids.map((id) => ({
               id,
               name: RULES[id].name,
               shortDescription: { text: RULES[id].short },
               fullDescription: { text: RULES[id].full },
-              helpUri: `${DOCS_URL}#${RULES[id].anchor}`,
+              help: { text: `${RULES[id].full} (README: "What the analysis finds", finding ${RULES[id].anchor})` },
               defaultConfiguration: { level: id === 'telemetry-not-compiled-out' || id === 'release-hygiene' ? 'warning' : 'note' },
             })),
           },
