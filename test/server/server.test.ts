@@ -14,7 +14,7 @@ import {
 } from 'vscode-languageserver-protocol/node';
 import { AuditRequest, WorkspaceSummaryRequest } from '../../protocol/lsp';
 import { CParser } from '../../core/parsing/cParser';
-import { scanText } from '../../core/parsing/scan';
+import { scanText } from '../support/scanOracle';
 import { FIXTURES, ROOT, nodeModulesWasm } from '../support/paths';
 import { startServer, type ServerSession } from '../support/lspClient';
 import { waitFor } from '../support/wait';

@@ -2,7 +2,8 @@ import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { CParser } from '../../core/parsing/cParser';
-import { isAtomicBuiltin, scanText } from '../../core/parsing/scan';
+import { isAtomicBuiltin } from '../../core/parsing/scan';
+import { scanText } from '../support/scanOracle';
 import { countCarets } from '../support/carets';
 import { FIXTURES, nodeModulesWasm } from '../support/paths';
 
