@@ -4,7 +4,7 @@
 // Prefilter: the preprocessor scan (cheap, line based) runs on every file; tree-sitter only runs
 // on files whose text can matter: those that mention an atomic builtin, _Atomic, getenv or
 // setenv, and then, in a second round, files that mention a name the first round found
-// interesting (a counter, a wrapper, a function on a path to an atomic, an entry point).
+// interesting (a non-static function, a wrapper macro, a counter).
 import * as path from 'node:path';
 import type { Tree } from 'web-tree-sitter';
 import type { CParser } from '../parsing/cParser';
