@@ -45,7 +45,40 @@ export interface AllocLensSettings {
     printFunctions: string[];
     ignoreReadsIn: string[];
   };
+  /** The ENV profile hints, hovers and gate dimming describe ('' = no profile: the defaults). */
+  profile: string;
+  inlayHints: { enable: boolean };
+  hover: { enable: boolean };
+  codeLens: { enable: boolean };
+  diagnostics: {
+    enable: boolean;
+    severity: DiagnosticSeverityName;
+    /** Rule id → severity or 'off', overriding `severity` for that rule. */
+    rules: Record<string, DiagnosticSeverityName | 'off'>;
+  };
+  inactiveRegions: {
+    enable: boolean;
+    /** Opacity of compiled-out code, as clangd's `clangd.inactiveRegions.opacity`. */
+    opacity: number;
+    /** Also dim the bodies of functions whose ENV gate is off under the active profile. */
+    gatedOff: boolean;
+  };
+  compileOut: {
+    /** The build-flags header new `#ifndef FLAG` defaults go to ('' = detect it). */
+    flagsHeader: string;
+  };
 }
+
+export type DiagnosticSeverityName = 'error' | 'warning' | 'information' | 'hint';
+
+/** Finding rules the language server reports as diagnostics (codes), as in core/analysis/report.ts. */
+export const DIAGNOSTIC_RULES = [
+  'telemetry-not-compiled-out',
+  'release-hygiene',
+  'gate-off-by-default',
+  'unused-flag',
+  'undefaulted-flag',
+] as const;
 
 interface SettingSpec {
   /** Dotted path below `allocLens.` */
@@ -101,6 +134,17 @@ const envPresets = (v: unknown): string | undefined =>
     ? undefined
     : 'expected an object of profile name → { ENV_NAME: "value" }';
 
+const severityRules = (v: unknown): string | undefined => {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return 'expected an object of rule id → severity';
+  for (const [rule, sev] of Object.entries(v)) {
+    if (!(DIAGNOSTIC_RULES as readonly string[]).includes(rule)) return `unknown rule "${rule}" (one of ${DIAGNOSTIC_RULES.join(', ')})`;
+    if (!['error', 'warning', 'information', 'hint', 'off'].includes(sev as string)) return `"${rule}": expected error, warning, information, hint or off`;
+  }
+  return undefined;
+};
+
+const isBoolean = (v: unknown): string | undefined => (typeof v === 'boolean' ? undefined : 'expected true or false');
+
 export const SETTINGS: readonly SettingSpec[] = [
   { key: 'server.enable', default: true, check: (v) => (typeof v === 'boolean' ? undefined : 'expected true or false') },
   { key: 'trace.server', default: 'off', check: oneOf('off', 'messages', 'verbose') },
@@ -130,6 +174,17 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: 'analysis.defines', default: [], check: (v) => isStringArray(v) ?? defineProblem(v as string[]) },
   { key: 'analysis.printFunctions', default: [], check: isStringArray },
   { key: 'analysis.ignoreReadsIn', default: [...DEFAULT_IGNORE_READS_IN], check: isStringArray },
+  { key: 'profile', default: '', check: (v) => (typeof v === 'string' ? undefined : 'expected a profile name, or "" for none') },
+  { key: 'inlayHints.enable', default: true, check: isBoolean },
+  { key: 'hover.enable', default: true, check: isBoolean },
+  { key: 'codeLens.enable', default: true, check: isBoolean },
+  { key: 'diagnostics.enable', default: true, check: isBoolean },
+  { key: 'diagnostics.severity', default: 'information', check: oneOf('error', 'warning', 'information', 'hint') },
+  { key: 'diagnostics.rules', default: {}, check: severityRules },
+  { key: 'inactiveRegions.enable', default: true, check: isBoolean },
+  { key: 'inactiveRegions.opacity', default: 0.55, check: numberInRange(0, 1) },
+  { key: 'inactiveRegions.gatedOff', default: true, check: isBoolean },
+  { key: 'compileOut.flagsHeader', default: '', check: (v) => (typeof v === 'string' ? undefined : 'expected a path relative to the workspace folder') },
 ];
 
 export const SETTINGS_SECTION = 'allocLens';
