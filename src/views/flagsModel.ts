@@ -3,7 +3,7 @@
 // into TreeItems, and the unit tier tests them on a fake report.
 import * as path from 'node:path';
 import type { AtomicReport, AuditReport, Classification, EnvGateReport, FlagReport, Temperature } from '../../protocol/lsp';
-import { gateDefaultText, gateValueText, gateValueUnder, type AbProfiles } from './profiles';
+import { gateDefaultText, gateValueText, gateValueUnder, selectorProfiles, type AbProfiles } from './profiles';
 
 export interface Source {
   /** Absolute file path. */
@@ -37,6 +37,8 @@ export interface FlagsNode {
   /** LSP document URI and 0-based position of an atomic site. */
   uri?: string;
   position?: { line: number; character: number };
+  /** The command a click runs when the node has no source to open (it gets the node). */
+  command?: string;
 }
 
 export type FolderState =
@@ -121,10 +123,29 @@ class Builder {
           ),
         ];
       case 'error':
-        return [this.message(f.folder, 'error', `Could not load the analysis: ${f.state.message}`, 'error', `${md(f.state.message)}\n\nSee **Alloc Lens: Show Log**; **Refresh** tries again.`, 'errorForeground')];
+        return [
+          {
+            ...this.message(f.folder, 'error', `Could not load the analysis: ${f.state.message}`, 'error', `${md(f.state.message)}\n\nClick for the log; **Refresh** tries again.`, 'errorForeground'),
+            command: 'allocLens.showLog',
+          },
+        ];
       case 'ready':
         return [this.flags(f, f.state.report), this.gates(f, f.state.report), this.atomics(f, f.state.report)];
     }
+  }
+
+  /** The first row of a one-folder tree: the active profile, one click from the picker. */
+  profile(f: FolderInput): FlagsNode {
+    return {
+      id: this.id(f.folder, 'profile'),
+      label: 'Profile',
+      description: f.profile || 'none (defaults)',
+      tooltip: `Hints, hovers, gate dimming and this view describe ${f.profile ? `the ENV profile ${code(f.profile)}` : 'every ENV gate at its default'} (\`allocLens.profile\`). Click to pick another.`,
+      icon: { id: 'layers' },
+      contextValue: 'profile-picker',
+      folder: f.folder,
+      command: 'allocLens.selectProfile',
+    };
   }
 
   // ---- compile flags ------------------------------------------------------------------------
@@ -186,8 +207,9 @@ class Builder {
   // ---- ENV gates ----------------------------------------------------------------------------
 
   gates(f: FolderInput, r: AuditReport): FlagsNode {
-    const children = r.envGates.map((g) => this.gate(f, r, g));
-    const offNow = r.envGates.filter((g) => gateValueUnder(g, f.profile, f.abProfiles).value === '0').length;
+    const selectors = selectorProfiles(r);
+    const children = r.envGates.map((g) => this.gate(f, r, g, selectors));
+    const offNow = r.envGates.filter((g) => gateValueUnder(g, f.profile, f.abProfiles, selectors).value === '0').length;
     return {
       id: this.id(f.folder, 'gates'),
       label: 'ENV gates',
@@ -201,14 +223,16 @@ class Builder {
     };
   }
 
-  gate(f: FolderInput, r: AuditReport, g: EnvGateReport): FlagsNode {
-    const now = gateValueUnder(g, f.profile, f.abProfiles);
+  gate(f: FolderInput, r: AuditReport, g: EnvGateReport, selectors: Map<string, Set<string>>): FlagsNode {
+    const now = gateValueUnder(g, f.profile, f.abProfiles, selectors);
     const nowText = gateValueText(g, now.value);
     const off = now.value === '0';
     const icon =
       g.default === 'unknown' && now.source === 'default'
         ? { id: 'question' }
-        : off
+        : now.value !== null && !/^-?\d+$/.test(now.value)
+          ? { id: 'symbol-string' }
+          : off
           ? { id: 'circle-outline', color: 'disabledForeground' }
           : g.default === 'value' && now.value !== '1'
             ? { id: 'symbol-numeric' }
@@ -216,7 +240,7 @@ class Builder {
     const profileNames = [...new Set([...Object.keys(g.profiles), ...Object.keys(f.abProfiles).filter((p) => gateValueUnder(g, p, f.abProfiles).source !== 'default')])];
     if (f.profile && !profileNames.includes(f.profile)) profileNames.unshift(f.profile);
     const profileNodes = profileNames.map((p): FlagsNode => {
-      const v = gateValueUnder(g, p, f.abProfiles);
+      const v = gateValueUnder(g, p, f.abProfiles, selectors);
       const from = v.source === 'settings' ? 'allocLens.ab.profiles' : v.source === 'preset' ? `${v.via ?? 'preset'}` : 'not set: the default';
       const active = p === f.profile;
       return {
@@ -339,7 +363,7 @@ class Builder {
  */
 export function buildTree(folders: FolderInput[], opts: ModelOptions): FlagsNode[] {
   const b = new Builder(opts);
-  if (folders.length === 1) return b.folderNodes(folders[0]);
+  if (folders.length === 1) return [b.profile(folders[0]), ...b.folderNodes(folders[0])];
   return folders.map((f) => ({
     id: b.id(f.folder),
     label: f.name,

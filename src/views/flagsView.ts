@@ -143,7 +143,7 @@ export class FlagsView implements vscode.TreeDataProvider<FlagsNode>, vscode.Dis
     if (node.icon) item.iconPath = new vscode.ThemeIcon(node.icon.id, node.icon.color ? new vscode.ThemeColor(node.icon.color) : undefined);
     item.contextValue = node.contextValue;
     if (node.source) item.command = { command: 'allocLens.goToSource', title: 'Go to Source', arguments: [node] };
-    else if (node.contextValue === 'message' && node.icon?.id === 'error') item.command = { command: 'allocLens.showLog', title: 'Show Log' };
+    else if (node.command) item.command = { command: node.command, title: node.label, arguments: [node] };
     return item;
   }
 

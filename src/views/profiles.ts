@@ -39,12 +39,23 @@ export interface GateValue {
   preset?: Preset;
 }
 
-/** The gate's value under `profile` ('' = no profile: every gate at its default). */
-export function gateValueUnder(gate: EnvGateReport, profile: string, abProfiles: AbProfiles): GateValue {
+/** Selector variables (QUILL_MODE) → the profiles their presets define, across the report's gates. */
+export function selectorProfiles(report: Pick<AuditReport, 'envGates'>): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const g of report.envGates) for (const p of presetsOf(g)) if (p.selector) out.set(p.selector, (out.get(p.selector) ?? new Set()).add(p.profile));
+  return out;
+}
+
+/**
+ * The gate's value under `profile` ('' = no profile: every gate at its default). `selectors`
+ * (from selectorProfiles) lets a selector variable itself read as the profile it selects.
+ */
+export function gateValueUnder(gate: EnvGateReport, profile: string, abProfiles: AbProfiles, selectors?: Map<string, Set<string>>): GateValue {
   const byDefault: GateValue = { value: gate.defaultValue, source: 'default' };
   if (!profile) return byDefault;
   const env = abProfiles[profile];
   if (env && Object.hasOwn(env, gate.name)) return { value: env[gate.name], source: 'settings' };
+  if (selectors?.get(gate.name)?.has(profile)) return { value: profile, source: 'preset', via: `${gate.name}=${profile}` };
   const presets = presetsOf(gate);
   // A settings profile that sets a selector (QUILL_MODE=fast) picks that preset of the code.
   if (env) {

@@ -66,6 +66,22 @@ const TCACHE_MAX: EnvGateReport = {
   gatedAtomics: [],
 };
 
+/** The selector itself: QUILL_MODE=fast is what the "fast" presets key on. */
+const MODE: EnvGateReport = {
+  name: 'QUILL_MODE',
+  file: 'src/quill_config.c',
+  line: 139,
+  column: 24,
+  function: 'quill_config_apply_presets',
+  default: 'unknown',
+  defaultValue: null,
+  cached: false,
+  cachedIn: null,
+  profiles: {},
+  gatedFunctions: [],
+  gatedAtomics: [],
+};
+
 function report(): AuditReport {
   return {
     version: 1,
@@ -78,7 +94,7 @@ function report(): AuditReport {
       atomic({ file: 'src/quill_remote.c', line: 26, target: 'owner->remote_len', classification: 'correctness', temperature: 'warm', function: 'quill_remote_free', reason: 'read in a condition at src/quill_tiny.c:219' }),
       atomic({ file: 'src/quill_mid.c', line: 60, target: 'g_mid_misc', classification: 'unknown', temperature: 'cold', function: 'quill_mid_init' }),
     ],
-    envGates: [FRONT_RING, TCACHE_MAX],
+    envGates: [FRONT_RING, MODE, TCACHE_MAX],
     flags: [
       {
         name: 'QUILL_CLASS_STATS_COMPILED',
@@ -118,18 +134,27 @@ const child = (n: FlagsNode | undefined, label: string | RegExp): FlagsNode => {
   return found;
 };
 
+/** The three groups (or messages) under the Profile row of a one-folder tree. */
+const groups = (f: FolderInput): FlagsNode[] => {
+  const [profile, ...rest] = buildTree([f], OPTS);
+  assert.equal(profile.label, 'Profile');
+  return rest;
+};
+
 function allIds(nodes: FlagsNode[]): string[] {
   return nodes.flatMap((n) => [n.id, ...allIds(n.children ?? [])]);
 }
 
 describe('Flags & Gates tree (src/views/flagsModel)', () => {
-  it('one folder: the three groups at the top, with counts', () => {
-    const roots = buildTree([folder()], OPTS);
+  it('one folder: the profile, then the three groups, with counts', () => {
+    const [profile, ...roots] = buildTree([folder()], OPTS);
+    assert.deepEqual([profile.label, profile.description, profile.command], ['Profile', 'none (defaults)', 'allocLens.selectProfile']);
+    assert.equal(buildTree([folder({ profile: 'fast' })], OPTS)[0].description, 'fast');
     assert.deepEqual(
       roots.map((r) => [r.label, r.description]),
       [
         ['Compile flags', '2 · 1 compiled out'],
-        ['ENV gates', '2 · 1 off by default'],
+        ['ENV gates', '3 · 1 off by default'],
         ['Atomics', '5 · 3 telemetry'],
       ],
     );
@@ -137,7 +162,7 @@ describe('Flags & Gates tree (src/views/flagsModel)', () => {
   });
 
   it('a flag: default, sites, compiled in/out; its sites say what they compile out and open at the use', () => {
-    const [flags] = buildTree([folder()], OPTS);
+    const [flags] = groups(folder());
     const stats = child(flags, 'QUILL_CLASS_STATS_COMPILED');
     assert.equal(stats.description, 'default 0 · 2 sites · compiled out');
     assert.equal(stats.contextValue, 'flag source');
@@ -152,11 +177,11 @@ describe('Flags & Gates tree (src/views/flagsModel)', () => {
   });
 
   it('a gate: its default, the value under the active profile, per-profile values and gated functions', () => {
-    const [, gatesNoProfile] = buildTree([folder()], OPTS);
+    const [, gatesNoProfile] = groups(folder());
     assert.equal(child(gatesNoProfile, 'QUILL_FRONT_RING_ENABLED').description, 'default OFF');
 
-    const [, gates] = buildTree([folder({ profile: 'fast' })], OPTS);
-    assert.equal(gates.description, '2 · 0 off under fast');
+    const [, gates] = groups(folder({ profile: 'fast' }));
+    assert.equal(gates.description, '3 · 0 off under fast');
     const ring = child(gates, 'QUILL_FRONT_RING_ENABLED');
     assert.equal(ring.description, 'default OFF · fast: ON');
     assert.equal(ring.icon?.id, 'circle-filled');
@@ -170,10 +195,13 @@ describe('Flags & Gates tree (src/views/flagsModel)', () => {
     assert.equal(fn.source?.path, path.join(ROOT_DIR, 'src/quill_ring.c'));
     assert.equal(child(ring, 'quill_ring_free').source, undefined, 'no atomic in it: no location to open');
     assert.equal(child(gates, 'QUILL_TCACHE_MAX').description, 'default 64 · fast: 256');
+    const mode = child(gates, 'QUILL_MODE');
+    assert.equal(mode.description, 'default unknown · fast: fast', 'the selector reads as the profile it selects');
+    assert.equal(child(mode, 'fast = fast').description, 'QUILL_MODE=fast · active');
   });
 
   it('a profile nothing sets for a gate shows the default, and is listed as the active one', () => {
-    const [, gates] = buildTree([folder({ profile: 'larson' })], OPTS);
+    const [, gates] = groups(folder({ profile: 'larson' }));
     const ring = child(gates, 'QUILL_FRONT_RING_ENABLED');
     assert.equal(ring.description, 'default OFF · larson: OFF');
     assert.equal(ring.icon?.id, 'circle-outline');
@@ -182,7 +210,7 @@ describe('Flags & Gates tree (src/views/flagsModel)', () => {
   });
 
   it('atomics by classification, then temperature, then sites in file order with compile-out arguments', () => {
-    const [, , atomics] = buildTree([folder()], OPTS);
+    const [, , atomics] = groups(folder());
     assert.deepEqual(atomics.children?.map((c) => `${c.label} ${c.description}`), ['telemetry 3', 'correctness 1', 'unknown 1']);
     const hot = child(child(atomics, 'telemetry'), 'hot');
     assert.deepEqual(hot.children?.map((c) => c.label), ['g_quill_tcache_stats[cls].alloc_calls', 'g_quill_class_stats[cls].cache_hit']);
@@ -220,13 +248,12 @@ describe('Flags & Gates tree (src/views/flagsModel)', () => {
   });
 
   it('says why instead of an empty tree: loading, indexing, errors, nothing found', () => {
-    assert.deepEqual(buildTree([folder({ state: { kind: 'loading', indexing: false } })], OPTS).map((n) => [n.label, n.icon?.id]), [['Loading the analysis…', 'loading~spin']]);
-    assert.equal(buildTree([folder({ state: { kind: 'loading', indexing: true } })], OPTS)[0].label, 'Indexing C files…');
-    const [err] = buildTree([folder({ state: { kind: 'error', message: 'the server crashed' } })], OPTS);
-    assert.deepEqual([err.label, err.icon?.id], ['Could not load the analysis: the server crashed', 'error']);
+    assert.deepEqual(groups(folder({ state: { kind: 'loading', indexing: false } })).map((n) => [n.label, n.icon?.id]), [['Loading the analysis…', 'loading~spin']]);
+    assert.equal(groups(folder({ state: { kind: 'loading', indexing: true } }))[0].label, 'Indexing C files…');
+    const [err] = groups(folder({ state: { kind: 'error', message: 'the server crashed' } }));
+    assert.deepEqual([err.label, err.icon?.id, err.command], ['Could not load the analysis: the server crashed', 'error', 'allocLens.showLog']);
     const empty = { ...report(), atomics: [], envGates: [], flags: [] };
-    const groups = buildTree([folder({ state: { kind: 'ready', report: empty } })], OPTS);
-    assert.deepEqual(groups.map((g) => g.children?.map((c) => c.label)), [['No compile flags found'], ['No ENV gates found'], ['No atomics found']]);
+    assert.deepEqual(groups(folder({ state: { kind: 'ready', report: empty } })).map((g) => g.children?.map((c) => c.label)), [['No compile flags found'], ['No ENV gates found'], ['No atomics found']]);
   });
 
   it('several folders: one node per folder with its own profile', () => {
@@ -261,7 +288,7 @@ describe('profiles (src/views/profiles)', () => {
         ['fast', 'QUILL_MODE preset', 2, true],
         ['bench_random_mixed', 'QUILL_PROFILE preset', 1, false],
         ['larson', 'preset', 1, false],
-        ['bench', 'allocLens.ab.profiles', 1, false],
+        ['bench', 'allocLens.ab.profiles', 2, false],
       ],
     );
   });
