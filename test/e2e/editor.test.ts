@@ -169,9 +169,25 @@ describe('end to end: editor features (issue #5) in code-server on a copy of all
         await menu.waitFor({ state: 'detached' });
         return labels;
       };
+      const runFromMenu = async (r: Locator, label: string) => {
+        await r.click({ button: 'right' });
+        const menu = page.locator('.monaco-menu-container .monaco-menu').last();
+        await menu.locator('.action-item', { hasText: label }).click();
+        await menu.waitFor({ state: 'detached' });
+      };
       const flagMenu = await menuItems(row('QUILL_FREE_STATS_COMPILED', 2));
       assert.ok(flagMenu.includes('Go to Source') && flagMenu.includes('Run A/B for Flag…'), `flag menu: ${flagMenu.join(', ')}`);
       assert.ok(!flagMenu.includes('Compile Out…'), `flag menu: ${flagMenu.join(', ')}`);
+      // The commands get the tree node as their argument: Go to Source opens the flag's default,
+      // Run A/B for Flag skips the flag pick and asks for the values of this flag.
+      const free = report.flags.find((f) => f.name === 'QUILL_FREE_STATS_COMPILED')!;
+      await runFromMenu(row('QUILL_FREE_STATS_COMPILED', 2), 'Go to Source');
+      await page.locator('.tab.active', { hasText: path.basename(free.file) }).waitFor({ timeout: 30_000 });
+      await cursor().getByText(`Ln ${free.line}, Col 1`).waitFor();
+      await runFromMenu(row('QUILL_FREE_STATS_COMPILED', 2), 'Run A/B for Flag…');
+      await page.locator('.quick-input-widget .quick-input-title', { hasText: 'A/B QUILL_FREE_STATS_COMPILED: variant values' }).waitFor({ timeout: 60_000 });
+      await page.keyboard.press('Escape');
+      await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
 
       await collapseAll();
       await expand('Atomics', 1);
@@ -209,6 +225,9 @@ describe('end to end: editor features (issue #5) in code-server on a copy of all
 
       await expand('Compile flags', 1);
       await expand('QUILL_CLASS_STATS_COMPILED', 2);
+      const use = report.flags.find((f) => f.name === 'QUILL_CLASS_STATS_COMPILED')!.uses.find((u) => u.file.endsWith('quill_malloc.c'))!;
+      await row(`${use.file}:${use.line}`, 3).locator('.label-name').click();
+      await page.locator('.tab.active', { hasText: 'quill_malloc.c' }).waitFor({ timeout: 30_000 });
       await widenSidebar(page, 560);
       mkdirSync(SHOTS, { recursive: true });
       await page.screenshot({ path: path.join(SHOTS, 'flags-view.png') });
