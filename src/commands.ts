@@ -1,8 +1,11 @@
 import * as vscode from 'vscode';
 import { exportReport, rerunLast, runForFlag, runFull, showResults } from './ab/abCommands';
 import type { Ctx } from './ctx';
+import { showLocations } from './editor/showLocations';
 import { OverviewPanel } from './panels/overviewPanel';
 import { explainUntrusted } from './trust';
+import { goToSource } from './views/flagsView';
+import { selectProfile } from './views/profilePick';
 
 interface CommandSpec {
   run(ctx: Ctx, ...args: unknown[]): unknown;
@@ -23,6 +26,11 @@ const COMMANDS: Record<string, CommandSpec> = {
   'allocLens.abRerun': { run: (ctx) => rerunLast(ctx), requiresTrust: true },
   'allocLens.abShowResults': { run: (ctx, arg) => showResults(ctx, arg as Parameters<typeof showResults>[1]) },
   'allocLens.abExport': { run: (ctx, arg) => exportReport(ctx, arg as Parameters<typeof exportReport>[1]) },
+  // Editor features and the Flags & Gates view (issue #5): read-only, or they only write settings.
+  'allocLens.showLocations': { run: (ctx, ...args) => showLocations(ctx, ...args) },
+  'allocLens.selectProfile': { run: (ctx, arg) => selectProfile(ctx, arg) },
+  'allocLens.refreshFlagsView': { run: (ctx) => ctx.flags.refresh() },
+  'allocLens.goToSource': { run: (_ctx, arg) => goToSource(arg) },
 };
 
 export function registerCommands(ctx: Ctx): void {

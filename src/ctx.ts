@@ -10,7 +10,9 @@ import {
 import { AuditRequest, IndexStateNotification, WorkspaceSummaryRequest, ReindexRequest, type AuditReport, type IndexState, type IndexSummary } from '../protocol/lsp';
 import { AbService } from './ab/abService';
 import { readSettings } from './config';
-import { StatusBar } from './statusBar';
+import * as inactiveRegions from './editor/inactiveRegions';
+import { StatusBar, type ServerStatus } from './statusBar';
+import { FlagsView } from './views/flagsView';
 
 /**
  * The extension's state, with two lifetimes of disposables (as in rust-analyzer's ctx.ts):
@@ -28,12 +30,20 @@ export class Ctx {
   private readonly indexChanged = new vscode.EventEmitter<IndexState>();
   /** Fires on every index state the server pushes (the panel and status bar follow it). */
   readonly onDidChangeIndex = this.indexChanged.event;
+  private status: ServerStatus = { kind: 'starting' };
+  private readonly statusChanged = new vscode.EventEmitter<ServerStatus>();
+  /** Fires when the server starts, runs, stops or is disabled (the Flags & Gates view follows it). */
+  readonly onDidChangeServerStatus = this.statusChanged.event;
+  /** The Flags & Gates view (issue #5). */
+  readonly flags: FlagsView;
 
   constructor(readonly extCtx: vscode.ExtensionContext) {
     this.log = vscode.window.createOutputChannel('Alloc Lens', { log: true });
     this.statusBar = new StatusBar();
     this.ab = new AbService(this);
-    extCtx.subscriptions.push(this.log, this.statusBar, this.indexChanged, this.ab);
+    extCtx.subscriptions.push(this.log, this.statusBar, this.indexChanged, this.ab, this.statusChanged);
+    this.flags = new FlagsView(this);
+    extCtx.subscriptions.push(this.flags);
     extCtx.subscriptions.push(
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('allocLens.server.enable')) void this.restart();
@@ -49,11 +59,28 @@ export class Ctx {
     return this.client?.state === State.Running;
   }
 
+  get serverStatus(): ServerStatus {
+    return this.status;
+  }
+
+  /** The running language client (for converting its protocol values), if any. */
+  get languageClient(): LanguageClient | undefined {
+    return this.isRunning ? this.client : undefined;
+  }
+
+  /** The status bar, the `allocLens.serverStatus` context key (view welcome content) and listeners. */
+  private setStatus(status: ServerStatus): void {
+    this.status = status;
+    this.statusBar.set(status);
+    void vscode.commands.executeCommand('setContext', 'allocLens.serverStatus', status.kind);
+    this.statusChanged.fire(status);
+  }
+
   async start(): Promise<void> {
     const { settings, problems } = readSettings();
     for (const p of problems) this.log.warn(p);
     if (!settings.server.enable) {
-      this.statusBar.set({ kind: 'disabled' });
+      this.setStatus({ kind: 'disabled' });
       this.log.info('language server disabled by allocLens.server.enable');
       return;
     }
@@ -76,16 +103,18 @@ export class Ctx {
     };
     const client = new LanguageClient('allocLens', 'Alloc Lens', serverOptions, clientOptions);
     this.client = client;
-    this.statusBar.set({ kind: 'starting' });
+    // Editor features that need a capability of their own register before the client starts.
+    this.clientSubscriptions.push(inactiveRegions.register(client));
+    this.setStatus({ kind: 'starting' });
     this.clientSubscriptions.push(
       client.onDidChangeState(({ newState }) => {
-        if (newState === State.Running) this.statusBar.set({ kind: 'running', index: this.lastIndex });
-        else if (newState === State.Stopped) this.statusBar.set({ kind: 'stopped' });
-        else this.statusBar.set({ kind: 'starting' });
+        if (newState === State.Running) this.setStatus({ kind: 'running', index: this.lastIndex });
+        else if (newState === State.Stopped) this.setStatus({ kind: 'stopped' });
+        else this.setStatus({ kind: 'starting' });
       }),
       client.onNotification(IndexStateNotification.type, (state) => {
         this.lastIndex = state;
-        this.statusBar.set({ kind: 'running', index: state });
+        this.setStatus({ kind: 'running', index: state });
         this.indexChanged.fire(state);
       }),
     );
@@ -95,7 +124,7 @@ export class Ctx {
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       this.log.error(`language server failed to start: ${reason}`);
-      this.statusBar.set({ kind: 'stopped', reason });
+      this.setStatus({ kind: 'stopped', reason });
       void vscode.window.showErrorMessage(`Alloc Lens: the language server failed to start: ${reason}`, 'Show Log').then(
         (pick) => pick && this.log.show(),
       );

@@ -5,6 +5,7 @@ import { registerCommands } from './commands';
 import { Ctx } from './ctx';
 import { AbPanel } from './panels/abPanel';
 import { OverviewPanel } from './panels/overviewPanel';
+import { registerProfileStatus } from './views/profilePick';
 
 /** What `activate` returns: used by the test runners to ask the running extension directly. */
 export interface AllocLensApi {
@@ -18,7 +19,7 @@ export async function activate(extCtx: vscode.ExtensionContext): Promise<AllocLe
   ctx = new Ctx(extCtx);
   const c = ctx;
   registerCommands(c);
-  extCtx.subscriptions.push(OverviewPanel.registerSerializer(c), AbPanel.registerSerializer(c), AbTaskProvider.register(c));
+  extCtx.subscriptions.push(OverviewPanel.registerSerializer(c), AbPanel.registerSerializer(c), AbTaskProvider.register(c), registerProfileStatus(c));
   await vscode.commands.executeCommand('setContext', 'allocLens.active', true);
   c.log.info(`Alloc Lens ${extCtx.extension.packageJSON.version as string} activated (workspace trusted: ${vscode.workspace.isTrusted})`);
   await c.start();

@@ -10,6 +10,9 @@ export type ServerStatus =
 /** One status bar item that shows the server's state and the index counts. */
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('allocLens.status', vscode.StatusBarAlignment.Left, 10);
+  private status: ServerStatus = { kind: 'starting' };
+  /** The active ENV profile (`allocLens.profile`), shown in the tooltip. */
+  private profile?: string;
 
   constructor() {
     this.item.name = 'Alloc Lens';
@@ -18,9 +21,15 @@ export class StatusBar implements vscode.Disposable {
     this.item.show();
   }
 
+  setProfile(profile: string | undefined): void {
+    this.profile = profile;
+    this.set(this.status);
+  }
+
   set(status: ServerStatus): void {
+    this.status = status;
     const tip = new vscode.MarkdownString(undefined, true);
-    tip.isTrusted = { enabledCommands: ['allocLens.restartServer', 'allocLens.showLog', 'allocLens.showOverview'] };
+    tip.isTrusted = { enabledCommands: ['allocLens.restartServer', 'allocLens.showLog', 'allocLens.showOverview', 'allocLens.selectProfile'] };
     this.item.backgroundColor = undefined;
     switch (status.kind) {
       case 'starting':
@@ -55,8 +64,11 @@ export class StatusBar implements vscode.Disposable {
         tip.appendMarkdown('Alloc Lens: the language server is off (`allocLens.server.enable`).');
         break;
     }
+    tip.appendMarkdown(`\n\nProfile: `);
+    if (this.profile) tip.appendText(this.profile);
+    else tip.appendMarkdown('none (defaults)');
     tip.appendMarkdown(
-      '\n\n[Overview](command:allocLens.showOverview) · [Restart](command:allocLens.restartServer) · [Log](command:allocLens.showLog)',
+      '\n\n[Overview](command:allocLens.showOverview) · [Select Profile](command:allocLens.selectProfile) · [Restart](command:allocLens.restartServer) · [Log](command:allocLens.showLog)',
     );
     this.item.tooltip = tip;
   }
