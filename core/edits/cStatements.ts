@@ -72,7 +72,8 @@ function usedReason(parent: Node, child: Node): string {
 
 /**
  * The expression statement a write site is, or why it cannot be wrapped on its own: the site's
- * value must be discarded (a plain statement, possibly cast to void).
+ * value must be discarded (a plain statement, possibly cast to void). The caller still checks
+ * the statement for directives and parse errors.
  */
 export function statementAt(f: ParsedFile, line: number, column: number, callee: string): Located {
   const off = f.lines.offset(line, column);
@@ -93,7 +94,6 @@ export function statementAt(f: ParsedFile, line: number, column: number, callee:
     }
     if (p.type === 'expression_statement') {
       if (!p.parent || p.parent.type === 'translation_unit') return { reason: 'it is outside any function' };
-      if (p.hasError) return { reason: 'the statement does not parse cleanly (a macro tree-sitter cannot see through?)' };
       return { stmt: p };
     }
     return { reason: usedReason(p, cur) };

@@ -214,6 +214,8 @@ function plan(input: CompileOutInput, cache: FileCache): CompileOutPlan {
     }
   }
 
+  out.skipped.sort(bySite);
+  out.alreadyWrapped.sort(bySite);
   if (!out.wrapped.length) {
     if (!out.skipped.length) out.error = out.alreadyWrapped.length ? `every write site of \`${family}\` is compiled out already (${[...new Set(out.alreadyWrapped.map((a) => a.flag))].join(', ')})` : `nothing to wrap for \`${family}\``;
     else out.error = `no write site of \`${family}\` can be wrapped: ${out.skipped.map((s) => `${s.file}:${s.line} ${s.reason}`).join('; ')}`;
@@ -263,8 +265,6 @@ function plan(input: CompileOutInput, cache: FileCache): CompileOutPlan {
   }
   out.edits.sort((a, b) => a.file.localeCompare(b.file));
   out.wrapped.sort(bySite);
-  out.skipped.sort(bySite);
-  out.alreadyWrapped.sort(bySite);
   return out;
 }
 
@@ -322,6 +322,10 @@ function groupStatements(open: readonly AtomicReport[], cache: FileCache, out: C
     const directive = f.pp.directives.find((d) => d.line >= first && d.line <= last);
     if (directive) {
       out.skipped.push({ ...ref(s), reason: `a preprocessor directive (line ${directive.line}) sits inside the statement` });
+      continue;
+    }
+    if (at.stmt.hasError) {
+      out.skipped.push({ ...ref(s), reason: 'the statement does not parse cleanly (a macro tree-sitter cannot see through?)' });
       continue;
     }
     located.push({ file: f, stmt: at.stmt, site: s });
