@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { exportReport, rerunLast, runForFlag, runFull, showResults } from './ab/abCommands';
 import type { Ctx } from './ctx';
+import { compileOut } from './editor/compileOut';
 import { OverviewPanel } from './panels/overviewPanel';
 import { explainUntrusted } from './trust';
 
@@ -23,6 +24,8 @@ const COMMANDS: Record<string, CommandSpec> = {
   'allocLens.abRerun': { run: (ctx) => rerunLast(ctx), requiresTrust: true },
   'allocLens.abShowResults': { run: (ctx, arg) => showResults(ctx, arg as Parameters<typeof showResults>[1]) },
   'allocLens.abExport': { run: (ctx, arg) => exportReport(ctx, arg as Parameters<typeof exportReport>[1]) },
+  // Edits files, runs nothing: fine in a restricted workspace.
+  'allocLens.compileOut': { run: (ctx, arg) => compileOut(ctx, arg) },
 };
 
 export function registerCommands(ctx: Ctx): void {
