@@ -69,7 +69,7 @@ export interface CompileOutPlan {
   header: { file: string; created: boolean; defaultAdded: boolean } | null;
   /** Files that get `#include` of the header. */
   includesAdded: string[];
-  /** Things worth knowing that do not stop the fix (ENV gates off by default, locals kept used). */
+  /** Things worth knowing that do not stop the fix (tests that read it, ENV gates off by default, locals kept used). */
   notes: string[];
 }
 
@@ -245,6 +245,11 @@ function plan(input: CompileOutInput, cache: FileCache): CompileOutPlan {
     out.includesAdded.push(file);
   }
 
+  const testReads = evidence.filter((e) => e.kind === 'test');
+  if (testReads.length) {
+    const at = testReads.slice(0, 3).map((e) => `${e.file}:${e.line}${e.function ? ` in ${e.function}` : ''}`).join(', ');
+    out.notes.push(`test or benchmark code reads \`${family}\` (${at}${testReads.length > 3 ? ', …' : ''}): with ${out.flag} at 0 those reads see 0, so a test that checks the counter needs ${out.flag}=1`);
+  }
   for (const s of sites) {
     if (s.gates.length && out.wrapped.some((w) => w.file === s.file && w.line === s.line)) {
       const off = report.envGates.filter((g) => s.gates.includes(g.name) && g.default === 'off').map((g) => g.name);

@@ -1,7 +1,8 @@
 // Code actions of the compile-out quick fix (issue #5), and the plan request its client command
 // asks. On a telemetry atomic: "Compile out `g_x` behind `X_COMPILED` (N sites)", the whole family
 // in one edit, and "… behind a flag named…", the client command with an input box. On an unknown
-// atomic only the command, which shows the evidence first; on correctness nothing. Inside a
+// atomic (or one that tests read) only the command, which shows the evidence first; on
+// correctness nothing. Inside a
 // wrapper: "Remove compile-out wrapper", for this site or every site of the flag.
 // The edit is resolved lazily (codeAction/resolve) when the client can, so listing actions stays cheap.
 import {
@@ -106,7 +107,10 @@ export function register(ctx: ServerContext): Disposable {
         if (plan.classification === 'correctness' || !plan.wrapped.length) continue;
         const position = { line: site.line - 1, character: site.column - 1 };
         const args: CompileOutCommandArgs = { uri, position };
-        if (plan.classification === 'telemetry' && !plan.error && !plan.invalidFlag && plan.wrapped.length) {
+        // Tests that read the counter would see 0: like an unknown atomic, that goes through the
+        // command, which shows the evidence first.
+        const testsRead = plan.evidence.some((e) => e.kind === 'test');
+        if (plan.classification === 'telemetry' && !testsRead && !plan.error && !plan.invalidFlag && plan.wrapped.length) {
           const files = new Set(plan.wrapped.map((w) => w.file)).size;
           const left = plan.skipped.length ? `; ${plural(plan.skipped.length, 'site')} left as they are` : '';
           const diagnostics = (params.context.diagnostics ?? []).filter((d: Diagnostic) => d.code === 'telemetry-not-compiled-out' && d.range.start.line + 1 >= site.line && d.range.start.line + 1 <= site.endLine);
@@ -114,8 +118,8 @@ export function register(ctx: ServerContext): Disposable {
             make(`Compile out \`${site.family}\` behind \`${plan.flag}\` (${plural(plan.wrapped.length, 'site')} in ${plural(files, 'file')}${left})`, CodeActionKind.QuickFix, { kind: 'compileOut', uri, family: site.family, flag: plan.flag }, { isPreferred: true, ...(diagnostics.length ? { diagnostics } : {}) }),
           );
         }
-        const unknown = plan.classification === 'unknown' ? ' (unknown: review the evidence)' : '';
-        const title = `Compile out \`${site.family}\` behind a flag named…${unknown}`;
+        const review = plan.classification === 'unknown' ? ' (unknown: review the evidence)' : testsRead ? ' (tests read it: review the evidence)' : '';
+        const title = `Compile out \`${site.family}\` behind a flag named…${review}`;
         actions.push({ title, kind: CodeActionKind.QuickFix, command: { title, command: COMPILE_OUT_COMMAND, arguments: [args] } });
       }
     }

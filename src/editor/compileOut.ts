@@ -54,13 +54,14 @@ export async function compileOut(ctx: Ctx, arg?: unknown): Promise<void> {
     void vscode.window.showWarningMessage(`Alloc Lens: cannot compile out \`${family}\`: ${first.error}`);
     return;
   }
-  if (first.classification === 'unknown') {
+  const testsRead = first.evidence.some((e) => e.kind === 'test');
+  if (first.classification === 'unknown' || testsRead) {
     const go = 'Compile Out Anyway';
-    const pick = await vscode.window.showWarningMessage(
-      `\`${family}\` is neither telemetry nor correctness: some of its reads go where the analysis cannot follow. Compile it out only if none of them changes what the program does.`,
-      { modal: true, detail: evidenceText(first) },
-      go,
-    );
+    const why =
+      first.classification === 'unknown'
+        ? `\`${family}\` is neither telemetry nor correctness: some of its reads go where the analysis cannot follow. Compile it out only if none of them changes what the program does.`
+        : `\`${family}\` is telemetry, but tests or benchmarks read it: with the flag at 0 they see 0, so a test that checks it fails unless built with the flag at 1.`;
+    const pick = await vscode.window.showWarningMessage(why, { modal: true, detail: evidenceText(first) }, go);
     if (pick !== go) return;
   }
 

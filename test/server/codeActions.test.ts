@@ -130,6 +130,9 @@ describe('compile-out code actions over a real LSP connection (dist/server.js)',
       assert.deepEqual(await actionsAt(uri, 26), []);
       // The next line is telemetry: the actions are per site, not per region.
       assert.equal((await actionsAt(uri, 27)).length, 2);
+      // The front ring's counters are what test_env checks the ring with: confirm first.
+      const ring = await open('src/quill_ring.c');
+      assert.deepEqual((await actionsAt(ring, 20)).map((a) => a.title), ['Compile out `g_quill_ring_stats` behind a flag named… (tests read it: review the evidence)']);
     });
 
     it('respects `only`, and offers "Remove compile-out wrapper" inside a wrapper', async () => {
@@ -206,7 +209,10 @@ describe('compile-out code actions over a real LSP connection (dist/server.js)',
       // No action on a correctness counter, nor in test code.
       assert.deepEqual(await actionsAt(uri, 32), []);
       const testUri = await open('tests/xa_test.c');
-      assert.deepEqual(await actionsAt(testUri, 8), []);
+      assert.deepEqual(await actionsAt(testUri, 10), []);
+      // A telemetry counter that a test reads also goes through the confirmation.
+      const tabUri = await open('src/sub/xa_other.c');
+      assert.deepEqual((await actionsAt(tabUri, 8)).map((a) => a.title), ['Compile out `g_xa_tab_hits` behind a flag named… (tests read it: review the evidence)']);
     });
   });
 });

@@ -282,6 +282,7 @@ describe('compile-out quick fix (core/edits)', () => {
     const plan = fixture.plan('g_xa_tab_hits');
     assert.equal(plan.flag, 'XA_TAB_HITS_COMPILED');
     assert.deepEqual(plan.includesAdded, ['src/sub/xa_other.c']);
+    assert.ok(plan.notes.some((n) => n.startsWith('test or benchmark code reads `g_xa_tab_hits` (tests/xa_test.c:14 in main): with XA_TAB_HITS_COMPILED at 0 those reads see 0')), plan.notes.join('\n'));
     const out = fixture.copy();
     out.apply(plan.edits);
     assert.equal(
