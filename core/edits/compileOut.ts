@@ -12,7 +12,7 @@
 // file edits out (the server makes them one versioned WorkspaceEdit). A site it cannot wrap on
 // its own (its value is used, a directive splits it, it does not parse) is reported, never touched.
 import * as path from 'node:path';
-import type { Node } from 'web-tree-sitter';
+import type { Node, Tree } from 'web-tree-sitter';
 import { tokenizePp, type Conditional, type Directive } from '../analysis/preprocessor';
 import type { AtomicReport, AuditReport, Classification, Evidence, Temperature } from '../analysis/report';
 import type { CParser } from '../parsing/cParser';
@@ -400,7 +400,7 @@ type MacroResult =
  * One is wrapped whole, with a no-op #else definition, when every use of it is a statement;
  * otherwise it is reported.
  */
-function familyMacros(family: string, cache: FileCache, snippet: (t: string) => import('web-tree-sitter').Tree, isTest: (f: string) => boolean): MacroResult[] {
+function familyMacros(family: string, cache: FileCache, snippet: (t: string) => Tree, isTest: (f: string) => boolean): MacroResult[] {
   const out: MacroResult[] = [];
   const files = cache.source.files();
   for (const file of files) {
