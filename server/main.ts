@@ -18,6 +18,7 @@ import { CParser } from '../core/parsing/cParser';
 import type { ServerContext } from './context';
 import { DocumentStore } from './documents';
 import * as audit from './features/audit';
+import * as codeActions from './features/codeActions';
 import * as workspaceIndex from './features/workspaceIndex';
 import { SettingsCache } from './settings';
 
@@ -66,6 +67,7 @@ connection.onInitialize(async (params): Promise<InitializeResult> => {
     capabilities: {
       textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
       workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
+      ...codeActions.capabilities(caps),
       experimental: { allocLens: { workspaceSummary: true, indexState: true, reindex: true, audit: true } },
     },
     serverInfo: { name: 'alloc-lens', version: ALLOC_LENS_VERSION },
@@ -82,6 +84,7 @@ connection.onInitialized(() => {
   }
   features.push(workspaceIndex.register(ctx));
   features.push(audit.register(ctx));
+  features.push(codeActions.register(ctx));
 });
 
 connection.onShutdown(() => {

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { exportReport, rerunLast, runForFlag, runFull, showResults } from './ab/abCommands';
 import type { Ctx } from './ctx';
 import { showLocations } from './editor/showLocations';
+import { compileOut } from './editor/compileOut';
 import { OverviewPanel } from './panels/overviewPanel';
 import { explainUntrusted } from './trust';
 import { goToSource } from './views/flagsView';
@@ -31,6 +32,8 @@ const COMMANDS: Record<string, CommandSpec> = {
   'allocLens.selectProfile': { run: (ctx, arg) => selectProfile(ctx, arg) },
   'allocLens.refreshFlagsView': { run: (ctx) => ctx.flags.refresh() },
   'allocLens.goToSource': { run: (_ctx, arg) => goToSource(arg) },
+  // Edits files, runs nothing: fine in a restricted workspace.
+  'allocLens.compileOut': { run: (ctx, arg) => compileOut(ctx, arg) },
 };
 
 export function registerCommands(ctx: Ctx): void {

@@ -164,6 +164,11 @@ export class Ctx {
     return this.requireClient().sendRequest(AuditRequest.type, { folder });
   }
 
+  /** The running language client, for feature requests and its protocol converters. */
+  get languageClient(): LanguageClient {
+    return this.requireClient();
+  }
+
   private requireClient(): LanguageClient {
     if (!this.client || this.client.state !== State.Running) {
       throw new Error('the Alloc Lens language server is not running (see "Alloc Lens: Show Log")');

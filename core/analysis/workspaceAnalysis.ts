@@ -109,6 +109,12 @@ export class WorkspaceAnalysis {
     return this.entries.get(file)?.facts ?? null;
   }
 
+  /** The text the analysis holds for a file (an open document's, unsaved) and its directives. */
+  source(file: string): { text: string; pp: PpFacts } | null {
+    const e = this.entries.get(file);
+    return e ? { text: e.text, pp: e.pp } : null;
+  }
+
   /** Parsed-file count, for the benchmark and the log. */
   stats(): { files: number; parsed: number } {
     let parsed = 0;

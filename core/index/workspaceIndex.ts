@@ -3,6 +3,7 @@ import type { AnalysisOptions } from '../analysis/options';
 import type { AtomicReport, AuditReport, Finding } from '../analysis/report';
 import { WorkspaceAnalysis } from '../analysis/workspaceAnalysis';
 import type { FileFacts } from '../analysis/facts';
+import type { PpFacts } from '../analysis/preprocessor';
 import type { CParser } from '../parsing/cParser';
 import type { FileScan } from '../parsing/scan';
 
@@ -161,6 +162,11 @@ export class WorkspaceIndex {
 
   facts(path: string): FileFacts | null {
     return this.analysis.facts(path);
+  }
+
+  /** The indexed text of a file (an open document's, unsaved) and its directives: what edits are computed on. */
+  source(path: string): { text: string; pp: PpFacts } | null {
+    return this.analysis.source(path);
   }
 
   summary(): IndexSummary {

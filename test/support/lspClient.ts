@@ -12,6 +12,7 @@ import {
   ShutdownRequest,
   StreamMessageReader,
   StreamMessageWriter,
+  type ClientCapabilities,
   type InitializeResult,
   type ProtocolConnection,
   type ShowMessageParams,
@@ -36,7 +37,8 @@ export interface ServerSession {
   close(): Promise<number | null>;
 }
 
-export async function startServer(workspace: string, settings: Record<string, unknown> = {}): Promise<ServerSession> {
+/** `capabilities` are added to the client's (configuration and workspace folders are always on). */
+export async function startServer(workspace: string, settings: Record<string, unknown> = {}, capabilities: ClientCapabilities = {}): Promise<ServerSession> {
   const child = spawn(process.execPath, [path.join(DIST, 'server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += String(d)));
@@ -67,7 +69,7 @@ export async function startServer(workspace: string, settings: Record<string, un
     processId: process.pid,
     rootUri: uri,
     workspaceFolders: [{ uri, name: path.basename(workspace) }],
-    capabilities: { workspace: { configuration: true, workspaceFolders: true } },
+    capabilities: { ...capabilities, workspace: { ...capabilities.workspace, configuration: true, workspaceFolders: true } },
   });
   await connection.sendNotification(InitializedNotification.type, {});
   return {
