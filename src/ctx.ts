@@ -164,8 +164,8 @@ export class Ctx {
     return this.requireClient().sendRequest(AuditRequest.type, { folder });
   }
 
-  /** The running language client, for feature requests and its protocol converters. */
-  get languageClient(): LanguageClient {
+  /** The running language client, for feature requests and its protocol converters; throws when it is not running. */
+  requireLanguageClient(): LanguageClient {
     return this.requireClient();
   }
 

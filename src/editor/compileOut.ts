@@ -44,7 +44,7 @@ export async function compileOut(ctx: Ctx, arg?: unknown): Promise<void> {
     void vscode.window.showInformationMessage('Alloc Lens: put the cursor on an atomic write site in a C file, then run "Compile Out Telemetry Family…" again.');
     return;
   }
-  const client = ctx.languageClient;
+  const client = ctx.requireLanguageClient();
   const ask = (flag?: string, validateOnly = false) =>
     client.sendRequest(CompileOutPlanRequest.type, { textDocument: { uri: target.uri }, position: target.position, flag, validateOnly });
 
