@@ -20,6 +20,11 @@ import { CParser } from '../core/parsing/cParser';
 import type { IndexChange, ServerContext } from './context';
 import { DocumentStore } from './documents';
 import * as audit from './features/audit';
+import * as codeLens from './features/codeLens';
+import * as diagnostics from './features/diagnostics';
+import * as hover from './features/hover';
+import * as inactiveRegions from './features/inactiveRegions';
+import * as inlayHints from './features/inlayHints';
 import * as workspaceIndex from './features/workspaceIndex';
 import { SettingsCache } from './settings';
 
@@ -51,7 +56,13 @@ interface EditorFeature {
   capabilities: ServerCapabilities;
   register(ctx: ServerContext): Disposable;
 }
-const EDITOR_FEATURES: EditorFeature[] = [];
+const EDITOR_FEATURES: EditorFeature[] = [
+  inlayHints,
+  hover,
+  codeLens,
+  diagnostics,
+  inactiveRegions,
+];
 
 function folderPaths(): string[] {
   return folders.filter((f) => f.uri.startsWith('file:')).map((f) => fileURLToPath(f.uri));
