@@ -12,14 +12,10 @@ import {
   type ServerCapabilities,
 } from 'vscode-languageserver/node';
 import type { AtomicReport } from '../../core/analysis/report';
-import { SHOW_LOCATIONS_COMMAND, type ShowLocationsArgs } from '../../protocol/editor';
+import { AB_RUN_FOR_FLAG_COMMAND, SHOW_LOCATIONS_COMMAND, type AbRunForFlagArgs, type ShowLocationsArgs } from '../../protocol/editor';
 import { fileView, type FileView } from '../analysisView';
 import type { ServerContext } from '../context';
 import { toLocation, toPosition } from '../positions';
-
-/** The client's A/B command; `runForFlag` in src/ab/abCommands.ts takes `{ folder, flag }`, folder as a path. */
-export const AB_RUN_FOR_FLAG_COMMAND = 'allocLens.abRunForFlag';
-export type AbRunForFlagArgs = [{ folder: string; flag: string }];
 
 export const capabilities: ServerCapabilities = { codeLensProvider: { resolveProvider: false } };
 

@@ -40,9 +40,11 @@ const SEVERITY: Record<DiagnosticSeverityName, DiagnosticSeverity> = {
  * server runs as dist/server.js). Undefined if it is missing, rather than a made-up address.
  */
 function docsHref(rule: string): string | undefined {
-  const file = path.join(__dirname, '..', 'docs', 'diagnostics.md');
-  return existsSync(file) ? `${pathToFileURL(file).href}#${rule}` : undefined;
+  docsPage ??= existsSync(DOCS_FILE) ? pathToFileURL(DOCS_FILE).href : '';
+  return docsPage ? `${docsPage}#${rule}` : undefined;
 }
+const DOCS_FILE = path.join(__dirname, '..', 'docs', 'diagnostics.md');
+let docsPage: string | undefined;
 
 export function register(ctx: ServerContext): Disposable {
   const published = new Map<string, string>();

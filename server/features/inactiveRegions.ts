@@ -2,13 +2,13 @@
 // `experimental.allocLens.inactiveRegions` (see protocol/editor.ts for why not semantic tokens):
 // lines the preprocessor excludes under the flag defaults plus the configured defines, and, with
 // `inactiveRegions.gatedOff`, the bodies of functions whose ENV gate is off under the profile.
+import * as path from 'node:path';
 import type { ClientCapabilities, Disposable, ServerCapabilities } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { InactiveRegionsNotification, type AllocLensClientCapabilities, type DimmedRegion } from '../../protocol/editor';
 import { folderAnalysis, gateIsOff, pathOf, rootOf, type FolderAnalysis } from '../analysisView';
 import type { ServerContext } from '../context';
 import { lineText } from '../positions';
-import * as path from 'node:path';
 
 export const capabilities: ServerCapabilities = {};
 
