@@ -24,6 +24,25 @@ export function register(ctx: ServerContext): Disposable {
   let queued = false;
   let disposed = false;
 
+  let running = false;
+  let again = false;
+  /** One pass at a time, so an older pass (older settings) never sends after a newer one. */
+  const sendAllSerially = async () => {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = true;
+    try {
+      do {
+        again = false;
+        await sendAll();
+      } while (again && !disposed);
+    } finally {
+      running = false;
+    }
+  };
+
   const sendAll = async () => {
     await ctx.freshen();
     const analyses = new Map<string, Promise<FolderAnalysis>>();
@@ -54,7 +73,7 @@ export function register(ctx: ServerContext): Disposable {
     queued = true;
     setImmediate(() => {
       queued = false;
-      sendAll().catch((err: unknown) => ctx.connection.console.error(`inactive regions: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`));
+      sendAllSerially().catch((err: unknown) => ctx.connection.console.error(`inactive regions: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`));
     });
   });
   const closed = ctx.documents.onDidClose((uri) => {

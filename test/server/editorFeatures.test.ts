@@ -41,6 +41,8 @@ const FULL_CAPABILITIES: ClientCapabilities = {
 };
 
 const PUBLISH = 'textDocument/publishDiagnostics';
+/** Generous: the machine may be shared; a wait ends as soon as its event arrives. */
+const WAIT_MS = 20_000;
 const EVERYWHERE = { start: { line: 0, character: 0 }, end: { line: 10_000, character: 0 } };
 
 describe('editor features over a real LSP connection', () => {
@@ -55,7 +57,7 @@ describe('editor features over a real LSP connection', () => {
     workspace = mkdtempSync(path.join(tmpdir(), 'alloc-lens-editor-'));
     cpSync(folder, workspace, { recursive: true });
     session = await startServer(workspace, settings, { capabilities });
-    await session.waitForState((s) => s.state === 'ready');
+    await session.waitForState((s) => s.state === 'ready', WAIT_MS);
     return session;
   }
 
@@ -84,9 +86,9 @@ describe('editor features over a real LSP connection', () => {
 
   /** The first diagnostics pushed for `uri` at or after notification index `since` that satisfy `pred`. */
   const diagnostics = (uri: string, pred: (d: Diagnostic[]) => boolean = () => true, since = 0) =>
-    session!.waitForNotification<PublishDiagnosticsParams>(PUBLISH, (p) => p.uri === uri && pred(p.diagnostics), { since }).then((p) => p.diagnostics);
+    session!.waitForNotification<PublishDiagnosticsParams>(PUBLISH, (p) => p.uri === uri && pred(p.diagnostics), { since, timeoutMs: WAIT_MS }).then((p) => p.diagnostics);
   const regions = (uri: string, pred: (p: InactiveRegionsParams) => boolean = () => true, since = 0) =>
-    session!.waitForNotification<InactiveRegionsParams>(InactiveRegionsNotification.method, (p) => p.textDocument.uri === uri && pred(p), { since });
+    session!.waitForNotification<InactiveRegionsParams>(InactiveRegionsNotification.method, (p) => p.textDocument.uri === uri && pred(p), { since, timeoutMs: WAIT_MS });
 
   beforeEach(() => {
     settings = {};

@@ -119,7 +119,7 @@ export async function startServer(workspace: string, settings: Record<string, un
         const timeoutMs = opts.timeoutMs ?? 10_000;
         const timer = setTimeout(() => {
           const got = notifications.filter((n) => n.method === method).map((n) => JSON.stringify(n.params).slice(0, 300));
-          reject(new Error(`no matching ${method} in ${timeoutMs} ms; saw ${got.length}: ${got.slice(-5).join('\n')}`));
+          reject(new Error(`no ${method} matching ${String(pred)} in ${timeoutMs} ms; saw ${got.length}: ${got.slice(-5).join('\n')}`));
         }, timeoutMs);
         noteWaiters.push({ method, from, pred: pred as (p: unknown) => boolean, resolve: (p) => (clearTimeout(timer), resolve(p as P)) });
       });
