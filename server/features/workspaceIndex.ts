@@ -7,8 +7,14 @@ import type { ServerContext } from '../context';
 
 const EDIT_DEBOUNCE_MS = 200;
 
+/** A `file:` uri as a path; undefined for other schemes and for ones Node cannot map (`file://host/...`). */
 function toPath(uri: string): string | undefined {
-  return uri.startsWith('file:') ? fileURLToPath(uri) : undefined;
+  if (!uri.startsWith('file:')) return undefined;
+  try {
+    return fileURLToPath(uri);
+  } catch {
+    return undefined;
+  }
 }
 
 function whenCancelled(token?: CancellationToken): Promise<void> {
@@ -104,7 +110,7 @@ export function register(ctx: ServerContext): Disposable {
   };
 
   /** Rescans files changed on disk (not open in the editor), then tells the client once. */
-  const rescanFromDisk = async (paths: string[]) => {
+  const rescanFromDisk = async (paths: string[], removed = 0) => {
     await Promise.all(
       paths.map((path) =>
         nodeIndexHost.readFile(path).then(
@@ -114,7 +120,7 @@ export function register(ctx: ServerContext): Disposable {
       ),
     );
     notify('ready');
-    if (paths.length) ctx.fireIndexChanged({ reason: 'disk', uris: [] });
+    if (paths.length || removed) ctx.fireIndexChanged({ reason: 'disk', uris: [] });
   };
 
   /** Applies a document's debounced edit now (the timer's work, or a request's that cannot wait). */
@@ -166,13 +172,16 @@ export function register(ctx: ServerContext): Disposable {
     }),
     connection.onDidChangeWatchedFiles(({ changes }) => {
       const changed: string[] = [];
+      let removed = 0;
       for (const change of changes) {
         const path = toPath(change.uri);
         if (!path || documents.get(change.uri)) continue;
-        if (change.type === FileChangeType.Deleted) index.removeFile(path);
-        else changed.push(path);
+        if (change.type === FileChangeType.Deleted) {
+          index.removeFile(path);
+          removed++;
+        } else changed.push(path);
       }
-      void rescanFromDisk(changed);
+      void rescanFromDisk(changed, removed);
     }),
     connection.onDidChangeConfiguration(async () => {
       ctx.settings.clear();

@@ -11,7 +11,9 @@ import {
   CodeLensRequest,
   DidChangeConfigurationNotification,
   DidChangeTextDocumentNotification,
+  DidChangeWatchedFilesNotification,
   DidOpenTextDocumentNotification,
+  FileChangeType,
   DiagnosticSeverity,
   HoverRequest,
   InlayHintRequest,
@@ -28,6 +30,7 @@ import { InactiveRegionsNotification, SHOW_LOCATIONS_COMMAND, type InactiveRegio
 import { readCarets } from '../support/carets';
 import { startServer, type ServerSession } from '../support/lspClient';
 import { FIXTURES, ROOT } from '../support/paths';
+import { waitFor } from '../support/wait';
 
 const FULL_CAPABILITIES: ClientCapabilities = {
   workspace: { configuration: true, workspaceFolders: true, inlayHint: { refreshSupport: true }, codeLens: { refreshSupport: true } },
@@ -418,6 +421,30 @@ describe('editor features over a real LSP connection', () => {
       (err: { code?: number }) => assert.equal(err.code, LSPErrorCodes.RequestCancelled),
     );
     assert.ok((await hints(hot)).length > 0);
+    // Odd documents opened and edited: their debounced re-analysis (one "ready" each, and
+    // nothing else is pending now) must not trip over them.
+    const ready = () => session!.states.filter((st) => st.state === 'ready').length;
+    const before = ready();
+    for (const uri of ['untitled:Untitled-1', 'file://remote-host/share/x.c']) {
+      await session!.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'c', version: 1, text: textOf('src/edt_hot.c') } });
+      await edit(uri, { line: 0, character: 0 }, { line: 0, character: 0 }, '// x\n');
+    }
+    await waitFor(() => ready() >= before + 2, WAIT_MS);
+    assert.ok((await hints(hot)).length > 0, 'the server still answers');
+  });
+
+  it('clears the diagnostics of a file deleted on disk and updates the files that depended on it', async () => {
+    await start();
+    const flags = uriOf('src/edt_flags.h');
+    const hot = uriOf('src/edt_hot.c');
+    await diagnostics(flags, (d) => d.length === 1);
+    const since = session!.notifications.length;
+    rmSync(path.join(workspace, 'src', 'edt_flags.h'));
+    await session!.connection.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: flags, type: FileChangeType.Deleted }] });
+    await diagnostics(flags, (d) => d.length === 0, since);
+    // Without its default, EDT_STATS_COMPILED is a flag nobody defines.
+    const after = await diagnostics(hot, (d) => d.some((x) => x.code === 'undefaulted-flag' && x.message.startsWith('EDT_STATS_COMPILED')), since);
+    assert.ok(after.length > 0);
   });
 
   it('shows quill as the seeds describe it: the Phase 29 gate, the compile-out flags, the dimmed code', async () => {
