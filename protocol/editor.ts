@@ -41,3 +41,10 @@ export interface AllocLensClientCapabilities {
  */
 export const SHOW_LOCATIONS_COMMAND = 'allocLens.showLocations';
 export type ShowLocationsArgs = [uri: string, position: Position, locations: Location[]];
+
+/**
+ * The client command a flag's "A/B this flag" lens runs: `runForFlag` in src/ab/abCommands.ts,
+ * which takes `{ folder, flag }` with the workspace folder as a file-system path.
+ */
+export const AB_RUN_FOR_FLAG_COMMAND = 'allocLens.abRunForFlag';
+export type AbRunForFlagArgs = [{ folder: string; flag: string }];

@@ -59,7 +59,9 @@ export class CompileOutService {
       .sort((a, b) => b.length - a.length)[0];
     if (!root) return null;
     await this.ctx.whenIndexed();
-    this.syncOpenDocuments();
+    // Pending (debounced) edits of open documents reach the index first, through the same path
+    // as the other features, so diagnostics and hints follow too.
+    await Promise.all(this.ctx.documents.all().map((d) => this.ctx.freshen(d.uri)));
     const settings = await this.ctx.settings.get(pathToFileURL(root).href);
     const options = analysisOptionsFrom(settings.analysis);
     const tests = options.ignoreReadsIn.map(globToRegExp);
@@ -160,15 +162,6 @@ export class CompileOutService {
   }
 
   /** The index follows edits after a debounce: bring it up to the documents before planning. */
-  private syncOpenDocuments(): void {
-    for (const d of this.ctx.documents.all()) {
-      const p = toPath(d.uri);
-      if (!p) continue;
-      const text = d.getText();
-      if (this.ctx.index.source(p)?.text !== text) this.ctx.index.updateFile(p, text, this.ctx.documents.tree(d.uri));
-    }
-  }
-
   /** Open documents first (their version), then the index's text, then the disk; each read once. */
   private source(root: string): MemoSource {
     const { index, documents } = this.ctx;

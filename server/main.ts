@@ -3,6 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import {
   createConnection,
+  Emitter,
   LSPErrorCodes,
   Message,
   ProposedFeatures,
@@ -10,15 +11,21 @@ import {
   type ClientCapabilities,
   type Disposable,
   type InitializeResult,
+  type ServerCapabilities,
   type WorkspaceFolder,
 } from 'vscode-languageserver/node';
 import { bundledWasm, nodeIndexHost } from '../core/host/nodeHost';
 import { WorkspaceIndex } from '../core/index/workspaceIndex';
 import { CParser } from '../core/parsing/cParser';
-import type { ServerContext } from './context';
+import type { IndexChange, ServerContext } from './context';
 import { DocumentStore } from './documents';
 import * as audit from './features/audit';
 import * as codeActions from './features/codeActions';
+import * as codeLens from './features/codeLens';
+import * as diagnostics from './features/diagnostics';
+import * as hover from './features/hover';
+import * as inactiveRegions from './features/inactiveRegions';
+import * as inlayHints from './features/inlayHints';
 import * as workspaceIndex from './features/workspaceIndex';
 import { SettingsCache } from './settings';
 
@@ -42,6 +49,21 @@ process.on('unhandledRejection', (reason) => {
 let ctx: ServerContext | undefined;
 let folders: WorkspaceFolder[] = [];
 const features: Disposable[] = [];
+const indexChanged = new Emitter<IndexChange>();
+
+/** Editor features: each is wired (and advertised) only when the client supports it. */
+interface EditorFeature {
+  supported(caps: ClientCapabilities): boolean;
+  capabilities: ServerCapabilities;
+  register(ctx: ServerContext): Disposable;
+}
+const EDITOR_FEATURES: EditorFeature[] = [
+  inlayHints,
+  hover,
+  codeLens,
+  diagnostics,
+  inactiveRegions,
+];
 
 function folderPaths(): string[] {
   return folders.filter((f) => f.uri.startsWith('file:')).map((f) => fileURLToPath(f.uri));
@@ -62,9 +84,14 @@ connection.onInitialize(async (params): Promise<InitializeResult> => {
     index: new WorkspaceIndex({ parser, host: nodeIndexHost, log: (m) => connection.console.log(m) }),
     workspaceFolders: folderPaths,
     whenIndexed: () => Promise.resolve(),
+    onIndexChanged: indexChanged.event,
+    fireIndexChanged: (change) => indexChanged.fire(change),
+    freshen: () => Promise.resolve(true),
   };
+  const editorCapabilities = EDITOR_FEATURES.filter((f) => f.supported(caps)).map((f) => f.capabilities);
   return {
     capabilities: {
+      ...Object.assign({}, ...editorCapabilities),
       textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
       workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
       ...codeActions.capabilities(caps),
@@ -85,10 +112,12 @@ connection.onInitialized(() => {
   features.push(workspaceIndex.register(ctx));
   features.push(audit.register(ctx));
   features.push(codeActions.register(ctx));
+  for (const f of EDITOR_FEATURES) if (f.supported(ctx.clientCapabilities)) features.push(f.register(ctx));
 });
 
 connection.onShutdown(() => {
   for (const f of features.splice(0)) f.dispose();
+  indexChanged.dispose();
   ctx?.documents.dispose();
   ctx?.parser.dispose();
 });

@@ -80,6 +80,10 @@ export interface EnvGateReport extends SourceRef {
   /** Functions whose execution the gate decides, and atomics inside them (as file:line). */
   gatedFunctions: string[];
   gatedAtomics: SourceRef[];
+  /** Every read of the variable: its getenv calls and the calls of getenv wrappers naming it. */
+  reads?: { file: string; line: number; function: string | null }[];
+  /** The preset calls behind `profiles`, with the variable that selects the profile (`QUILL_MODE`). */
+  presets?: { selector: string | null; profile: string; value: string; file: string; line: number }[];
 }
 
 export interface FlagReport extends SourceRef {

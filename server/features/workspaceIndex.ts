@@ -1,5 +1,5 @@
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { FileChangeType, ResponseError, type Disposable } from 'vscode-languageserver/node';
+import { FileChangeType, ResponseError, type CancellationToken, type Disposable } from 'vscode-languageserver/node';
 import { IndexCancelledError, type IndexRoot, type IndexSummary } from '../../core/index/workspaceIndex';
 import { nodeIndexHost } from '../../core/host/nodeHost';
 import { IndexStateNotification, ReindexRequest, WorkspaceSummaryRequest } from '../../protocol/lsp';
@@ -7,8 +7,22 @@ import type { ServerContext } from '../context';
 
 const EDIT_DEBOUNCE_MS = 200;
 
+/** A `file:` uri as a path; undefined for other schemes and for ones Node cannot map (`file://host/...`). */
 function toPath(uri: string): string | undefined {
-  return uri.startsWith('file:') ? fileURLToPath(uri) : undefined;
+  if (!uri.startsWith('file:')) return undefined;
+  try {
+    return fileURLToPath(uri);
+  } catch {
+    return undefined;
+  }
+}
+
+function whenCancelled(token?: CancellationToken): Promise<void> {
+  if (!token) return new Promise<void>(() => undefined);
+  return new Promise<void>((resolve) => {
+    if (token.isCancellationRequested) resolve();
+    else token.onCancellationRequested(() => resolve());
+  });
 }
 
 /**
@@ -22,6 +36,8 @@ export function register(ctx: ServerContext): Disposable {
   const pendingEdits = new Map<string, NodeJS.Timeout>();
   /** True while a full pass runs: edits overlay a half-empty table, so they must not say "ready". */
   let running = false;
+  /** Until the first pass has finished, requests wait for it (the table is empty before). */
+  let settledOnce = false;
 
   const notify = (requested: 'indexing' | 'ready' | 'failed', message?: string) => {
     const state = requested === 'ready' && running ? 'indexing' : requested;
@@ -70,12 +86,14 @@ export function register(ctx: ServerContext): Disposable {
       const summary = await index.indexAll(roots, mine.signal);
       overlayOpenDocuments();
       if (controller === mine) running = false;
+      settledOnce = true;
       connection.console.info(
         `indexed ${summary.files} C files in ${Date.now() - started} ms: ` +
           `${summary.atomicCalls} atomic calls, ${summary.getenvCalls} getenv calls` +
           (summary.filesWithErrors ? `, ${summary.filesWithErrors} with parse errors` : ''),
       );
       notify('ready');
+      ctx.fireIndexChanged({ reason: 'indexed', uris: documents.all().map((d) => d.uri) });
       return index.summary();
     })();
     run = attempt.catch((err: unknown) => {
@@ -83,6 +101,7 @@ export function register(ctx: ServerContext): Disposable {
       if (err instanceof IndexCancelledError) return run;
       const message = err instanceof Error ? err.message : String(err);
       if (controller === mine) running = false;
+      settledOnce = true;
       connection.console.error(`indexing failed: ${message}`);
       notify('failed', message);
       throw err;
@@ -91,7 +110,7 @@ export function register(ctx: ServerContext): Disposable {
   };
 
   /** Rescans files changed on disk (not open in the editor), then tells the client once. */
-  const rescanFromDisk = async (paths: string[]) => {
+  const rescanFromDisk = async (paths: string[], removed = 0) => {
     await Promise.all(
       paths.map((path) =>
         nodeIndexHost.readFile(path).then(
@@ -101,6 +120,18 @@ export function register(ctx: ServerContext): Disposable {
       ),
     );
     notify('ready');
+    if (paths.length || removed) ctx.fireIndexChanged({ reason: 'disk', uris: [] });
+  };
+
+  /** Applies a document's debounced edit now (the timer's work, or a request's that cannot wait). */
+  const applyEdit = (uri: string) => {
+    const timer = pendingEdits.get(uri);
+    if (!timer) return;
+    clearTimeout(timer);
+    pendingEdits.delete(uri);
+    rescanOpen(uri);
+    notify('ready');
+    ctx.fireIndexChanged({ reason: 'edited', uris: [uri] });
   };
 
   const summaryNow = async (): Promise<IndexSummary> => {
@@ -113,6 +144,11 @@ export function register(ctx: ServerContext): Disposable {
   };
 
   ctx.whenIndexed = () => run;
+  ctx.freshen = async (uri?: string, token?: CancellationToken) => {
+    if (uri) applyEdit(uri);
+    if (!settledOnce) await Promise.race([run.catch(() => undefined), whenCancelled(token)]);
+    return !token?.isCancellationRequested;
+  };
 
   const disposables: Disposable[] = [
     connection.onRequest(WorkspaceSummaryRequest.type, summaryNow),
@@ -124,11 +160,7 @@ export function register(ctx: ServerContext): Disposable {
       clearTimeout(pendingEdits.get(doc.uri));
       pendingEdits.set(
         doc.uri,
-        setTimeout(() => {
-          pendingEdits.delete(doc.uri);
-          rescanOpen(doc.uri);
-          notify('ready');
-        }, EDIT_DEBOUNCE_MS),
+        setTimeout(() => applyEdit(doc.uri), EDIT_DEBOUNCE_MS),
       );
     }),
     documents.onDidClose((uri) => {
@@ -140,19 +172,24 @@ export function register(ctx: ServerContext): Disposable {
     }),
     connection.onDidChangeWatchedFiles(({ changes }) => {
       const changed: string[] = [];
+      let removed = 0;
       for (const change of changes) {
         const path = toPath(change.uri);
         if (!path || documents.get(change.uri)) continue;
-        if (change.type === FileChangeType.Deleted) index.removeFile(path);
-        else changed.push(path);
+        if (change.type === FileChangeType.Deleted) {
+          index.removeFile(path);
+          removed++;
+        } else changed.push(path);
       }
-      void rescanFromDisk(changed);
+      void rescanFromDisk(changed, removed);
     }),
     connection.onDidChangeConfiguration(async () => {
       ctx.settings.clear();
       // Only index settings matter here: a trace level change must not reread the workspace.
       const roots = await currentRoots();
       if (JSON.stringify(roots) !== indexedRoots) void reindex(roots).catch(() => undefined);
+      // Editor settings (profile, toggles, defines) change what the features show right away.
+      ctx.fireIndexChanged({ reason: 'settings', uris: [] });
     }),
   ];
 

@@ -76,7 +76,7 @@ describe('compile-out code actions over a real LSP connection (dist/server.js)',
     beforeEach(async () => {
       workspace = mkdtempSync(path.join(tmpdir(), 'alloc-lens-codeactions-'));
       cpSync(path.join(ROOT, 'allocator'), workspace, { recursive: true, filter: (src) => !src.includes(`${path.sep}build`) });
-      session = await startServer(workspace, {}, VSCODE_LIKE);
+      session = await startServer(workspace, {}, { capabilities: VSCODE_LIKE });
       await session.waitForState((s) => s.state === 'ready', 30_000);
     });
 
@@ -185,7 +185,7 @@ describe('compile-out code actions over a real LSP connection (dist/server.js)',
     beforeEach(async () => {
       workspace = mkdtempSync(path.join(tmpdir(), 'alloc-lens-codeactions-'));
       cpSync(path.join(FIXTURES, 'compileout'), workspace, { recursive: true });
-      session = await startServer(workspace, {}, PLAIN);
+      session = await startServer(workspace, {}, { capabilities: PLAIN });
       await session.waitForState((s) => s.state === 'ready', 30_000);
     });
 

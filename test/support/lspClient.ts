@@ -14,6 +14,7 @@ import {
   StreamMessageWriter,
   type ClientCapabilities,
   type InitializeResult,
+  type MessageConnection,
   type ProtocolConnection,
   type ShowMessageParams,
   ShowMessageNotification,
@@ -34,11 +35,21 @@ export interface ServerSession {
   stderr: () => string;
   /** Resolves with the first pushed index state (past or future) that satisfies `pred`. */
   waitForState(pred: (s: IndexState) => boolean, timeoutMs?: number): Promise<IndexState>;
+  /** Every other notification from the server (publishDiagnostics, allocLens/inactiveRegions, ...), in order. */
+  notifications: { method: string; params: unknown }[];
+  /** Requests from the server other than workspace/configuration (refreshes, ...), answered with null. */
+  serverRequests: { method: string; params: unknown }[];
+  /** Resolves with the params of the first notification of `method` (past or future, after `since`) satisfying `pred`. */
+  waitForNotification<P>(method: string, pred?: (params: P) => boolean, options?: { timeoutMs?: number; since?: number }): Promise<P>;
   close(): Promise<number | null>;
 }
 
-/** `capabilities` are added to the client's (configuration and workspace folders are always on). */
-export async function startServer(workspace: string, settings: Record<string, unknown> = {}, capabilities: ClientCapabilities = {}): Promise<ServerSession> {
+export interface StartOptions {
+  /** The client capabilities to announce (default: workspace configuration and folders only). */
+  capabilities?: ClientCapabilities;
+}
+
+export async function startServer(workspace: string, settings: Record<string, unknown> = {}, options: StartOptions = {}): Promise<ServerSession> {
   const child = spawn(process.execPath, [path.join(DIST, 'server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += String(d)));
@@ -54,6 +65,24 @@ export async function startServer(workspace: string, settings: Record<string, un
   });
   connection.onNotification(ShowMessageNotification.type, (m) => messages.push(m));
   connection.onNotification(LogMessageNotification.type, (m) => logs.push(m.message));
+  const notifications: { method: string; params: unknown }[] = [];
+  const noteWaiters: Array<{ method: string; from: number; pred: (p: unknown) => boolean; resolve: (p: unknown) => void }> = [];
+  // ProtocolConnection's types leave out the catch-all handlers its message connection has.
+  const catchAll = connection as unknown as MessageConnection;
+  catchAll.onNotification((method: string, params: unknown) => {
+    notifications.push({ method, params });
+    for (const w of [...noteWaiters]) {
+      if (w.method === method && notifications.length > w.from && w.pred(params)) {
+        noteWaiters.splice(noteWaiters.indexOf(w), 1);
+        w.resolve(params);
+      }
+    }
+  });
+  const serverRequests: { method: string; params: unknown }[] = [];
+  catchAll.onRequest((method: string, params: unknown) => {
+    serverRequests.push({ method, params });
+    return null;
+  });
   connection.onNotification(IndexStateNotification.type, (s) => {
     states.push(s);
     for (const w of [...waiters]) {
@@ -69,7 +98,7 @@ export async function startServer(workspace: string, settings: Record<string, un
     processId: process.pid,
     rootUri: uri,
     workspaceFolders: [{ uri, name: path.basename(workspace) }],
-    capabilities: { ...capabilities, workspace: { ...capabilities.workspace, configuration: true, workspaceFolders: true } },
+    capabilities: { ...options.capabilities, workspace: { configuration: true, workspaceFolders: true, ...options.capabilities?.workspace } },
   });
   await connection.sendNotification(InitializedNotification.type, {});
   return {
@@ -80,6 +109,21 @@ export async function startServer(workspace: string, settings: Record<string, un
     logs,
     states,
     configRequests: () => configRequests,
+    notifications,
+    serverRequests,
+    waitForNotification<P>(method: string, pred: (params: P) => boolean = () => true, opts: { timeoutMs?: number; since?: number } = {}) {
+      const from = opts.since ?? 0;
+      const seen = notifications.slice(from).find((n) => n.method === method && pred(n.params as P));
+      if (seen) return Promise.resolve(seen.params as P);
+      return new Promise<P>((resolve, reject) => {
+        const timeoutMs = opts.timeoutMs ?? 10_000;
+        const timer = setTimeout(() => {
+          const got = notifications.filter((n) => n.method === method).map((n) => JSON.stringify(n.params).slice(0, 300));
+          reject(new Error(`no ${method} matching ${String(pred)} in ${timeoutMs} ms; saw ${got.length}: ${got.slice(-5).join('\n')}`));
+        }, timeoutMs);
+        noteWaiters.push({ method, from, pred: pred as (p: unknown) => boolean, resolve: (p) => (clearTimeout(timer), resolve(p as P)) });
+      });
+    },
     stderr: () => stderr,
     waitForState(pred, timeoutMs = 10_000) {
       const seen = states.find(pred);
