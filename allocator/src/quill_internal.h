@@ -169,6 +169,8 @@ uint32_t quill_remote_drain(quill_heap *h, int to_cache);
 void *quill_ring_alloc(unsigned cls);
 int quill_ring_free(unsigned cls, void *p);
 void quill_ring_flush(quill_heap *h);
+/* Blocks the calling thread's front rings hold now (for tests: ring state, not telemetry). */
+unsigned quill_ring_held(void);
 
 /* quill_mid.c */
 void quill_mid_init(void);

@@ -51,3 +51,10 @@ void quill_ring_flush(quill_heap *h) {
         }
     }
 }
+
+unsigned quill_ring_held(void) {
+    unsigned held = 0;
+    for (unsigned cls = 0; cls < QUILL_TINY_CLASSES; cls++)
+        held += t_quill_ring[cls].n;
+    return held;
+}
