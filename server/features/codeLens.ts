@@ -16,6 +16,7 @@ import { AB_RUN_FOR_FLAG_COMMAND, SHOW_LOCATIONS_COMMAND, type AbRunForFlagArgs,
 import { fileView, type FileView } from '../analysisView';
 import type { ServerContext } from '../context';
 import { toLocation, toPosition } from '../positions';
+import { guarded, refreshOnIndexChange } from './shared';
 
 export const capabilities: ServerCapabilities = { codeLensProvider: { resolveProvider: false } };
 
@@ -25,25 +26,9 @@ export function supported(caps: ClientCapabilities): boolean {
 
 export function register(ctx: ServerContext): Disposable {
   const { connection } = ctx;
-  const canRefresh = !!ctx.clientCapabilities.workspace?.codeLens?.refreshSupport;
-  let refreshQueued = false;
-  const handler = connection.onCodeLens(async (params, token) => {
-    try {
-      return await codeLenses(ctx, params, token);
-    } catch (err) {
-      connection.console.error(`code lenses for ${params.textDocument.uri}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-      return [];
-    }
-  });
-  const changes = ctx.onIndexChanged(() => {
-    if (!canRefresh || refreshQueued) return;
-    refreshQueued = true;
-    setImmediate(() => {
-      refreshQueued = false;
-      connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined);
-    });
-  });
-  return { dispose: () => (handler.dispose(), changes.dispose()) };
+  const handler = connection.onCodeLens((params, token) => guarded(ctx, `code lenses for ${params.textDocument.uri}`, [], () => codeLenses(ctx, params, token)));
+  const refresh = refreshOnIndexChange(ctx, !!ctx.clientCapabilities.workspace?.codeLens?.refreshSupport, () => connection.sendRequest(CodeLensRefreshRequest.type));
+  return { dispose: () => (handler.dispose(), refresh.dispose()) };
 }
 
 export async function codeLenses(ctx: ServerContext, params: CodeLensParams, token?: CancellationToken): Promise<CodeLens[]> {

@@ -19,6 +19,7 @@ import type { Finding } from '../../core/analysis/report';
 import { folderAnalysis, rootOf, type FolderAnalysis } from '../analysisView';
 import type { ServerContext } from '../context';
 import { toLocation, toPosition, toRange, wordAt, wordRange } from '../positions';
+import { serialized } from './shared';
 
 export const capabilities: ServerCapabilities = {};
 
@@ -48,53 +49,29 @@ let docsPage: string | undefined;
 
 export function register(ctx: ServerContext): Disposable {
   const published = new Map<string, string>();
-  let running = false;
-  let again = false;
   let disposed = false;
 
-  const publishAll = async () => {
-    if (running) {
-      again = true;
-      return;
+  const pass = serialized(ctx, 'diagnostics', async () => {
+    await ctx.freshen();
+    const next = await computeAll(ctx);
+    if (disposed) return;
+    for (const [uri, diagnostics] of next) {
+      const json = JSON.stringify(diagnostics);
+      if (published.get(uri) === json) continue;
+      published.set(uri, json);
+      void ctx.connection.sendDiagnostics({ uri, diagnostics });
     }
-    running = true;
-    try {
-      do {
-        again = false;
-        await ctx.freshen();
-        const next = await computeAll(ctx);
-        if (disposed) return;
-        for (const [uri, diagnostics] of next) {
-          const json = JSON.stringify(diagnostics);
-          if (published.get(uri) === json) continue;
-          published.set(uri, json);
-          void ctx.connection.sendDiagnostics({ uri, diagnostics });
-        }
-        for (const uri of [...published.keys()]) {
-          if (next.has(uri)) continue;
-          published.delete(uri);
-          void ctx.connection.sendDiagnostics({ uri, diagnostics: [] });
-        }
-      } while (again && !disposed);
-    } catch (err) {
-      ctx.connection.console.error(`diagnostics: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    } finally {
-      running = false;
+    for (const uri of [...published.keys()]) {
+      if (next.has(uri)) continue;
+      published.delete(uri);
+      void ctx.connection.sendDiagnostics({ uri, diagnostics: [] });
     }
-  };
-
-  let queued = false;
-  const changes = ctx.onIndexChanged(() => {
-    if (queued) return;
-    queued = true;
-    setImmediate(() => {
-      queued = false;
-      void publishAll();
-    });
   });
+  const changes = ctx.onIndexChanged(() => pass.trigger());
   return {
     dispose() {
       disposed = true;
+      pass.dispose();
       changes.dispose();
     },
   };

@@ -15,6 +15,7 @@ import type { AtomicReport, EnvGateReport, FlagReport, SourceRef } from '../../c
 import { atomicLabel, defaultLabel, fileView, gateIsOff, gateValue, showGateValue, type FileView } from '../analysisView';
 import type { ServerContext } from '../context';
 import { contains, markdownLink, toRange, wordAt } from '../positions';
+import { guarded } from './shared';
 
 export const capabilities: ServerCapabilities = { hoverProvider: true };
 
@@ -23,14 +24,7 @@ export function supported(caps: ClientCapabilities): boolean {
 }
 
 export function register(ctx: ServerContext): Disposable {
-  return ctx.connection.onHover(async (params, token) => {
-    try {
-      return await hover(ctx, params, token);
-    } catch (err) {
-      ctx.connection.console.error(`hover in ${params.textDocument.uri}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-      return null;
-    }
-  });
+  return ctx.connection.onHover((params, token) => guarded(ctx, `hover in ${params.textDocument.uri}`, null, () => hover(ctx, params, token)));
 }
 
 const MAX_LISTED = 20;

@@ -9,6 +9,7 @@ import { InactiveRegionsNotification, type AllocLensClientCapabilities, type Dim
 import { folderAnalysis, gateIsOff, pathOf, rootOf, type FolderAnalysis } from '../analysisView';
 import type { ServerContext } from '../context';
 import { lineText } from '../positions';
+import { serialized } from './shared';
 
 export const capabilities: ServerCapabilities = {};
 
@@ -21,27 +22,7 @@ export function register(ctx: ServerContext): Disposable {
   const sent = new Map<string, string>();
   /** Documents whose text changed since their regions were sent: resent even when equal, as the client's decorations moved with the text. */
   const force = new Set<string>();
-  let queued = false;
   let disposed = false;
-
-  let running = false;
-  let again = false;
-  /** One pass at a time, so an older pass (older settings) never sends after a newer one. */
-  const sendAllSerially = async () => {
-    if (running) {
-      again = true;
-      return;
-    }
-    running = true;
-    try {
-      do {
-        again = false;
-        await sendAll();
-      } while (again && !disposed);
-    } finally {
-      running = false;
-    }
-  };
 
   const sendAll = async () => {
     await ctx.freshen();
@@ -67,14 +48,11 @@ export function register(ctx: ServerContext): Disposable {
     }
   };
 
+  /** One pass at a time, so an older pass (older settings) never sends after a newer one. */
+  const pass = serialized(ctx, 'inactive regions', sendAll);
   const changes = ctx.onIndexChanged((change) => {
     for (const uri of change.uris) force.add(uri);
-    if (queued) return;
-    queued = true;
-    setImmediate(() => {
-      queued = false;
-      sendAllSerially().catch((err: unknown) => ctx.connection.console.error(`inactive regions: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`));
-    });
+    pass.trigger();
   });
   const closed = ctx.documents.onDidClose((uri) => {
     sent.delete(uri);
@@ -83,6 +61,7 @@ export function register(ctx: ServerContext): Disposable {
   return {
     dispose() {
       disposed = true;
+      pass.dispose();
       changes.dispose();
       closed.dispose();
     },

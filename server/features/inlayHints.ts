@@ -15,6 +15,7 @@ import type { AtomicReport, EnvGateReport } from '../../core/analysis/report';
 import { atomicLabel, defaultLabel, fileView, gateValue, showGateValue, type FileView } from '../analysisView';
 import type { ServerContext } from '../context';
 import { lineText, toPosition } from '../positions';
+import { guarded, refreshOnIndexChange } from './shared';
 
 export const capabilities: ServerCapabilities = { inlayHintProvider: { resolveProvider: false } };
 
@@ -24,26 +25,10 @@ export function supported(caps: ClientCapabilities): boolean {
 
 export function register(ctx: ServerContext): Disposable {
   const { connection } = ctx;
-  const canRefresh = !!ctx.clientCapabilities.workspace?.inlayHint?.refreshSupport;
-  let refreshQueued = false;
-  const handler = connection.languages.inlayHint.on(async (params, token) => {
-    try {
-      return await inlayHints(ctx, params, token);
-    } catch (err) {
-      connection.console.error(`inlay hints for ${params.textDocument.uri}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-      return [];
-    }
-  });
+  const handler = connection.languages.inlayHint.on((params, token) => guarded(ctx, `inlay hints for ${params.textDocument.uri}`, [], () => inlayHints(ctx, params, token)));
   // Any change can move another file's hints (a read in B reclassifies an atomic in A).
-  const changes = ctx.onIndexChanged(() => {
-    if (!canRefresh || refreshQueued) return;
-    refreshQueued = true;
-    setImmediate(() => {
-      refreshQueued = false;
-      connection.languages.inlayHint.refresh().catch(() => undefined);
-    });
-  });
-  return { dispose: () => (handler.dispose(), changes.dispose()) };
+  const refresh = refreshOnIndexChange(ctx, !!ctx.clientCapabilities.workspace?.inlayHint?.refreshSupport, () => connection.languages.inlayHint.refresh());
+  return { dispose: () => (handler.dispose(), refresh.dispose()) };
 }
 
 export async function inlayHints(ctx: ServerContext, params: InlayHintParams, token?: CancellationToken): Promise<InlayHint[]> {
