@@ -177,7 +177,7 @@ describe('end to end: editor features (issue #5) in code-server on a copy of all
       };
       const flagMenu = await menuItems(row('QUILL_FREE_STATS_COMPILED', 2));
       assert.ok(flagMenu.includes('Go to Source') && flagMenu.includes('Run A/B for Flag…'), `flag menu: ${flagMenu.join(', ')}`);
-      assert.ok(!flagMenu.includes('Compile Out…'), `flag menu: ${flagMenu.join(', ')}`);
+      assert.ok(!flagMenu.includes('Compile Out Telemetry Family…'), `flag menu: ${flagMenu.join(', ')}`);
       // The commands get the tree node as their argument: Go to Source opens the flag's default,
       // Run A/B for Flag skips the flag pick and asks for the values of this flag.
       const free = report.flags.find((f) => f.name === 'QUILL_FREE_STATS_COMPILED')!;
@@ -195,7 +195,7 @@ describe('end to end: editor features (issue #5) in code-server on a copy of all
       await expand('hot', 3);
       const hotTelemetry = tree.locator('.monaco-list-row[aria-level="4"]').first();
       const atomicMenu = await menuItems(hotTelemetry);
-      assert.ok(atomicMenu.includes('Compile Out…') && atomicMenu.includes('Go to Source'), `atomic menu: ${atomicMenu.join(', ')}`);
+      assert.ok(atomicMenu.includes('Compile Out Telemetry Family…') && atomicMenu.includes('Go to Source'), `atomic menu: ${atomicMenu.join(', ')}`);
       assert.ok(!atomicMenu.includes('Run A/B for Flag…'), `atomic menu: ${atomicMenu.join(', ')}`);
     });
 

@@ -105,7 +105,9 @@ describe('end to end: inlay hints, hovers and the compile-out quick fix (issue #
     await openFile(page, site.file, site.line);
     const token = viewLine(page, site.target).locator('span > span', { hasText: /^atomic_fetch_add_explicit$/ }).first();
     await token.waitFor();
-    await token.hover();
+    // The cursor and the command, not the mouse: a mouse hover depends on where the pointer was.
+    await token.click();
+    await runCommand(page, 'Show or Focus Hover');
     const hover = page.locator('.monaco-hover:visible', { hasText: 'Temperature' }).first();
     await hover.waitFor({ timeout: 30_000 });
     const text = (await hover.textContent()) ?? '';
