@@ -172,8 +172,18 @@ describe('end to end: editor features (issue #5) in code-server on a copy of all
       const runFromMenu = async (r: Locator, label: string) => {
         await r.click({ button: 'right' });
         const menu = page.locator('.monaco-menu-container .monaco-menu').last();
-        await menu.locator('.action-item', { hasText: label }).click();
-        await menu.waitFor({ state: 'detached' });
+        const item = menu.locator('.action-item', { hasText: label });
+        // A click that lands while the menu is still laying out is lost (the menu stays open and
+        // nothing runs); the menu closes before its action runs, so clicking again is safe.
+        for (let attempt = 0; ; attempt++) {
+          await item.click();
+          try {
+            await menu.waitFor({ state: 'detached', timeout: 5_000 });
+            return;
+          } catch (err) {
+            if (attempt === 2) throw err;
+          }
+        }
       };
       const flagMenu = await menuItems(row('QUILL_FREE_STATS_COMPILED', 2));
       assert.ok(flagMenu.includes('Go to Source') && flagMenu.includes('Run A/B for Flag…'), `flag menu: ${flagMenu.join(', ')}`);
