@@ -44,7 +44,7 @@ PATTERNS = [
     ("Stats dump", "`quill_stats_dump()` - the only reader of the telemetry",
      "src/quill_stats.c", r"^void quill_stats_dump\(", False),
     ("Stats dump", "exit-time destructor, gated by QUILL_STATS_DUMP",
-     "src/quill_stats.c", r"__attribute__\(\(destructor\)\)", False),
+     "src/quill_config.c", r"__attribute__\(\(destructor\)\)", False),
     ("Correctness atomics", "remote-free queue: CAS-loop push",
      "src/quill_remote.c", r"atomic_compare_exchange_weak_explicit\(&owner->remote_head", False),
     ("Correctness atomics", "remote-free queue: owner takes the whole list",

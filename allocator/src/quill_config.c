@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "quill_config.h"
+#include "quill.h"
 
 int g_quill_front_ring_enabled = 0;
 int g_quill_decommit_enabled = 1;
@@ -146,4 +147,12 @@ void quill_config_apply_presets(void) {
 
 const char *quill_config_mode_name(void) {
     return g_quill_mode_name;
+}
+
+/* At exit, when QUILL_STATS_DUMP=1 (or a mode that sets it) asks for it. Here, not in
+ * quill_stats.c: this file is always linked, and the call pulls quill_stats.o into a
+ * static link even when every counter write is compiled out. */
+__attribute__((destructor)) static void quill_stats_dtor(void) {
+    if (g_quill_stats_dump)
+        quill_stats_dump(2);
 }

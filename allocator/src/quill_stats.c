@@ -97,9 +97,3 @@ void quill_stats_dump(int fd) {
                  QLOAD(g_quill_free_enter));
     quill_out(fd, buf, n);
 }
-
-/* At exit, when QUILL_STATS_DUMP=1 (or a mode that sets it) asks for it. */
-__attribute__((destructor)) static void quill_stats_dtor(void) {
-    if (g_quill_stats_dump)
-        quill_stats_dump(2);
-}

@@ -143,6 +143,12 @@ describe('compile-out build proof (gcc + make on a copy of allocator/)', functio
         assert.match(dump.stderr, /\[quill\] tiny\[ *\d+\].* alloc=[1-9]/, dump.stderr);
       }
 
+      // The statically linked bench dumps too: the exit-time dump lives in quill_config.c, which
+      // is always linked, so quill_stats.o comes along even with every counter write compiled out.
+      const staticDump = run(path.join(out, 'bench_random_mixed_quill'), ['20000', '256', '1'], { env: { ...process.env, QUILL_STATS_DUMP: '1' } });
+      assert.equal(staticDump.status, 0, staticDump.stderr);
+      assert.match(staticDump.stderr, value === '0' ? /\[quill\] os: init=0 / : /\[quill\] os: init=1 /, staticDump.stderr);
+
       // The quick tests: quill's own `make check` (test_api, test_stress, test_env of this OUT),
       // then the release-build steps of scripts/run_tests.sh (ENV gate and preset cases, a benchmark
       // line). `make test` adds sanitizer, debug and LD_PRELOAD builds (minutes on a shared
