@@ -1,12 +1,14 @@
-// Per-file facts: one cursor walk over a tree-sitter tree turns a C file into plain data (functions,
-// calls, atomic operations, reads of objects, getenv calls, preset calls, declarations). The
-// workspace analysis (analyze.ts) joins the facts of every file; nothing here looks across files.
+// Per-file facts: one walk over a parsed C file turns it into plain data (functions, calls, atomic
+// operations, reads of objects, getenv calls, preset calls, declarations). The workspace analysis
+// (analyze.ts) joins the facts of every file; nothing here looks across files.
 //
-// The walk keeps its own stack of frames instead of asking tree-sitter for parents: a parent
-// lookup crosses into wasm every time, a frame is a JS object. Uses of a value (is it printed,
-// tested, returned...) are classified when the enclosing function ends, because some of what
-// decides them (an operator, whether an `if` body only prints) is only seen after the value.
-import { Query, type Node, type Tree, type TreeCursor } from 'web-tree-sitter';
+// The walk runs over a flat copy of the tree (core/parsing/flatTree.ts), not web-tree-sitter's
+// cursor, whose every call crosses into wasm; it keeps its own stack of frames for the parents.
+// Uses of a value (is it printed, tested, returned...) are classified when the enclosing function
+// ends, because some of what decides them (an operator, whether an `if` body only prints) is only
+// seen after the value.
+import type { Node, Tree } from 'web-tree-sitter';
+import { flatten, type FlatTree, type SyntaxNode } from '../parsing/flatTree';
 import type { AtomicOp, EvidenceKind } from './report';
 import { evaluateGateDefault, type GateValue } from './envDefault';
 import { isAtomicBuiltin, isGetenv } from '../parsing/scan';
@@ -216,7 +218,7 @@ interface PendingUse {
 
 interface FunctionScope {
   index: number;
-  node: Node;
+  node: SyntaxNode;
   start: number;
   locals: Map<string, { type: string; aliasOf: AccessKey | null }>;
   pendingUses: PendingUse[];
@@ -260,26 +262,15 @@ export function atomicOpOf(callee: string): AtomicOp {
 const TARGET_ARG = 0;
 
 export function extractFacts(tree: Tree, text: string, options: ExtractOptions): FileFacts {
-  const facts = new Extractor(tree, text, options).run(tree.walk());
-  facts.errorLines = errorLines(tree.rootNode);
-  return facts;
+  return extractFlatFacts(flatten(tree.rootNode, text), options);
 }
 
-const ERRORS_QUERY = '(ERROR) @error (MISSING) @error';
-const errorQueries = new WeakMap<object, Query>();
-
-/** 1-based lines of ERROR / MISSING nodes under `node` (at most 20), sorted. */
-function errorLines(node: Node): number[] {
-  if (!node.hasError) return [];
-  const lang = node.tree.language;
-  let q = errorQueries.get(lang);
-  if (!q) errorQueries.set(lang, (q = new Query(lang, ERRORS_QUERY)));
-  const lines = new Set<number>();
-  for (const cap of q.captures(node)) {
-    lines.add(cap.node.startPosition.row + 1);
-    if (lines.size >= 20) break;
-  }
-  return [...lines].sort((a, b) => a - b);
+/** The facts of a flat copy of a file, or of one top-level item (with file-absolute positions). */
+export function extractFlatFacts(flat: FlatTree, options: ExtractOptions, lineStarts?: number[]): FileFacts {
+  const extractor = new Extractor(flat, options, lineStarts);
+  const facts = extractor.run();
+  facts.errorLines = extractor.errorLines();
+  return facts;
 }
 
 /**
@@ -287,9 +278,7 @@ function errorLines(node: Node): number[] {
  * file, with file-absolute positions: an edit re-extracts only the items it touched.
  */
 export function extractItemFacts(item: Node, text: string, options: ExtractOptions, lineStarts?: number[]): FileFacts {
-  const facts = new Extractor(item.tree, text, options, lineStarts).run(item.walk());
-  facts.errorLines = errorLines(item);
-  return facts;
+  return extractFlatFacts(flatten(item, text), options, lineStarts);
 }
 
 export function emptyFileFacts(): FileFacts {
@@ -335,31 +324,6 @@ export function shiftFacts(f: FileFacts, delta: number): FileFacts {
   };
 }
 
-interface LanguageTables {
-  types: string[];
-  named: boolean[];
-  fields: (string | null)[];
-}
-const tables = new WeakMap<object, LanguageTables>();
-
-function languageTables(tree: Tree): LanguageTables {
-  const lang = tree.language;
-  let t = tables.get(lang);
-  if (!t) {
-    const types: string[] = [];
-    const named: boolean[] = [];
-    for (let i = 0; i < lang.nodeTypeCount; i++) {
-      types.push(lang.nodeTypeForId(i) ?? '');
-      named.push(lang.nodeTypeIsNamed(i));
-    }
-    const fields: (string | null)[] = [];
-    for (let i = 0; i <= lang.fieldCount; i++) fields.push(lang.fields[i] ?? null);
-    t = { types, named, fields };
-    tables.set(lang, t);
-  }
-  return t;
-}
-
 class Extractor {
   private readonly facts: FileFacts = {
     functions: [],
@@ -376,61 +340,86 @@ class Extractor {
   };
   private readonly frames: Frame[] = [];
   private fn: FunctionScope | null = null;
-  private readonly t: LanguageTables;
+  private readonly text: string;
+  private readonly types: string[];
+  private readonly named: boolean[];
+  private readonly fields: (string | null)[];
   private lineStarts?: number[];
 
   constructor(
-    tree: Tree,
-    private readonly text: string,
+    private readonly flat: FlatTree,
     private readonly options: ExtractOptions,
     lineStarts?: number[],
   ) {
-    this.t = languageTables(tree);
+    this.text = flat.text;
+    this.types = flat.lang.types;
+    this.named = flat.lang.named;
+    this.fields = flat.lang.fields;
     this.lineStarts = lineStarts;
   }
 
-  run(cursor: TreeCursor): FileFacts {
-    try {
-      let childIndex = 0;
-      outer: for (;;) {
-        const typeId = cursor.nodeTypeId;
-        let frame: Frame | null = null;
-        let descend = false;
-        if (this.t.named[typeId]) {
-          const parent = this.frames[this.frames.length - 1];
-          frame = {
-            type: this.t.types[typeId],
-            field: parent && FIELD_PARENTS.has(parent.type) ? this.t.fields[cursor.currentFieldId] : null,
-            childIndex,
-            start: -1,
-            end: -1,
-          };
-          // The node is on top of the stack while it is entered and left.
-          this.frames.push(frame);
-          descend = this.enter(frame, cursor);
-        }
-        if (descend && cursor.gotoFirstChild()) {
-          childIndex = 0;
-          continue;
-        }
-        if (frame) {
-          this.leave(frame);
-          this.frames.pop();
-        }
-        for (;;) {
-          if (cursor.gotoNextSibling()) {
-            childIndex++;
-            continue outer;
-          }
-          if (!cursor.gotoParent()) break outer;
-          const done = this.frames[this.frames.length - 1];
-          this.leave(done);
-          this.frames.pop();
-          childIndex = done.childIndex;
-        }
+  /** 1-based lines of ERROR / MISSING nodes (at most 20), sorted. */
+  errorLines(): number[] {
+    const lines = new Set<number>();
+    for (const at of this.flat.errorStarts()) lines.add(this.lineCol(at).line);
+    return [...lines].sort((a, b) => a - b).slice(0, 20);
+  }
+
+  run(): FileFacts {
+    const { sym, next } = this.flat;
+    const field = this.flat.field;
+    // Preorder over the flat copy; `stack` holds the nodes whose children are being visited,
+    // `childIndex` counts every child (named or not), as a TreeCursor would.
+    const stack: { node: number; frame: Frame; child: number; childIndex: number }[] = [];
+    let i = 0;
+    let childIndex = 0;
+    for (;;) {
+      const typeId = sym[i];
+      let frame: Frame | null = null;
+      let descend = false;
+      if (this.named[typeId]) {
+        const parent = this.frames[this.frames.length - 1];
+        frame = {
+          type: this.types[typeId],
+          field: parent && FIELD_PARENTS.has(parent.type) ? this.fields[field[i]] : null,
+          childIndex,
+          start: -1,
+          end: -1,
+        };
+        // The node is on top of the stack while it is entered and left.
+        this.frames.push(frame);
+        descend = this.enter(frame, i);
       }
-    } finally {
-      cursor.delete();
+      if (frame && descend && i + 1 < next[i]) {
+        stack.push({ node: i, frame, child: i + 1, childIndex: 0 });
+        i = i + 1;
+        childIndex = 0;
+        continue;
+      }
+      if (frame) {
+        this.leave(frame);
+        this.frames.pop();
+      }
+      // The next sibling, or leave the parents whose children are done.
+      let moved = false;
+      while (stack.length) {
+        const top = stack[stack.length - 1];
+        const sibling = next[top.child];
+        if (sibling < next[top.node]) {
+          top.child = sibling;
+          top.childIndex++;
+          i = sibling;
+          childIndex = top.childIndex;
+          moved = true;
+          break;
+        }
+        stack.pop();
+        // The walk's own root is left last, below.
+        if (!stack.length) break;
+        this.leave(top.frame);
+        this.frames.pop();
+      }
+      if (!moved) break;
     }
     while (this.frames.length) {
       this.leave(this.frames[this.frames.length - 1]);
@@ -456,9 +445,9 @@ class Extractor {
     return { line: lo + 1, column: index - starts[lo] + 1 };
   }
 
-  private range(frame: Frame, cursor: TreeCursor): void {
-    frame.start = cursor.startIndex;
-    frame.end = cursor.endIndex;
+  private range(frame: Frame, i: number): void {
+    frame.start = this.flat.start[i];
+    frame.end = this.flat.end[i];
   }
 
   private slice(frame: Frame, max = 160): string {
@@ -466,28 +455,19 @@ class Extractor {
     return s.length > max ? `${s.slice(0, max - 3)}...` : s;
   }
 
-  /** The first anonymous child (an operator) of the cursor's node; the cursor is restored. */
-  private operator(cursor: TreeCursor): string | undefined {
-    let op: string | undefined;
-    if (cursor.gotoFirstChild()) {
-      do {
-        const id = cursor.nodeTypeId;
-        if (!this.t.named[id]) {
-          op = this.t.types[id];
-          break;
-        }
-      } while (cursor.gotoNextSibling());
-      cursor.gotoParent();
-    }
-    return op;
+  /** The first anonymous child (an operator) of node i. */
+  private operator(i: number): string | undefined {
+    const { sym, next } = this.flat;
+    for (let c = i + 1; c < next[i]; c = next[c]) if (!this.named[sym[c]]) return this.types[sym[c]];
+    return undefined;
   }
 
   /** Returns false to skip the node's children. */
-  private enter(frame: Frame, cursor: TreeCursor): boolean {
+  private enter(frame: Frame, i: number): boolean {
     const parent = this.parent();
     const type = frame.type;
     if (SKIP.has(type)) return false;
-    if (OPERATOR_NODES.has(type)) frame.op = this.operator(cursor);
+    if (OPERATOR_NODES.has(type)) frame.op = this.operator(i);
     switch (type) {
       case 'string_literal':
       case 'number_literal':
@@ -496,7 +476,7 @@ class Extractor {
         if (parent?.type === 'argument_list') {
           const call = this.frames[this.frames.length - 3]?.call;
           if (call) {
-            this.range(frame, cursor);
+            this.range(frame, i);
             const index = (frame.childIndex - 1) >> 1;
             const raw = this.text.slice(frame.start, frame.end);
             if (type === 'string_literal') call.strings[index] = raw.replace(/^[LuU8]*"|"$/g, '');
@@ -508,45 +488,45 @@ class Extractor {
         return true;
       case 'function_definition':
         if (!this.fn) {
-          this.range(frame, cursor);
-          frame.name = this.enterFunction(cursor.currentNode, frame.start) ?? undefined;
+          this.range(frame, i);
+          frame.name = this.enterFunction(this.flat.node(i), frame.start) ?? undefined;
         }
         return true;
       case 'init_declarator':
         return true;
       case 'declaration':
-        this.declaration(cursor.currentNode);
+        this.declaration(this.flat.node(i));
         return true;
       case 'type_definition':
-        this.typedef(cursor.currentNode);
+        this.typedef(this.flat.node(i));
         return true;
       case 'field_declaration':
-        this.fieldDeclaration(cursor.currentNode);
+        this.fieldDeclaration(this.flat.node(i));
         return false;
       case 'preproc_function_def':
-        this.macro(cursor.currentNode);
+        this.macro(this.flat.node(i));
         return false;
       case 'preproc_def':
       case 'preproc_call':
         return false;
       case 'call_expression':
-        this.range(frame, cursor);
-        this.call(frame, cursor);
+        this.range(frame, i);
+        this.call(frame, i);
         return true;
       case 'identifier':
-        this.range(frame, cursor);
+        this.range(frame, i);
         frame.chain = { root: this.text.slice(frame.start, frame.end), path: [] };
         return false;
       case 'field_expression':
       case 'subscript_expression':
-        this.range(frame, cursor);
+        this.range(frame, i);
         return true;
       case 'assignment_expression':
       case 'update_expression':
-        this.range(frame, cursor);
+        this.range(frame, i);
         return true;
       case 'return_statement': {
-        this.range(frame, cursor);
+        this.range(frame, i);
         const value = this.text.slice(frame.start, frame.end).replace(/^return\b/, '').replace(/;\s*$/, '').trim();
         const error = ERROR_RETURN.test(value);
         this.markInnermostIf((f) => {
@@ -571,7 +551,7 @@ class Extractor {
           frame.profile = null;
         }
         if (frame.field === 'condition' && parent?.type === 'if_statement') {
-          frame.start = cursor.startIndex;
+          frame.start = this.flat.start[i];
           parent.negated = /^\(\s*!(?!=)/.test(this.text.slice(frame.start, frame.start + 8));
         }
         return true;
@@ -639,7 +619,7 @@ class Extractor {
 
   // ---- functions -------------------------------------------------------------------------
 
-  private enterFunction(node: Node, start: number): string | null {
+  private enterFunction(node: SyntaxNode, start: number): string | null {
     let decl = node.childForFieldName('declarator');
     while (decl && decl.type !== 'function_declarator') decl = decl.childForFieldName('declarator');
     const nameNode = decl?.childForFieldName('declarator');
@@ -713,7 +693,7 @@ class Extractor {
 
   // ---- declarations ----------------------------------------------------------------------
 
-  private declaration(node: Node): void {
+  private declaration(node: SyntaxNode): void {
     const type = typeName(node.childForFieldName('type'));
     const atomic = isAtomicType(node, this.text);
     for (const d of node.childrenForFieldName('declarator')) {
@@ -736,7 +716,7 @@ class Extractor {
     }
   }
 
-  private typedef(node: Node): void {
+  private typedef(node: SyntaxNode): void {
     const t = node.childForFieldName('type');
     const tag = t?.type === 'struct_specifier' || t?.type === 'union_specifier' ? t.childForFieldName('name')?.text : undefined;
     for (const d of node.childrenForFieldName('declarator')) {
@@ -747,7 +727,7 @@ class Extractor {
     }
   }
 
-  private fieldDeclaration(node: Node): void {
+  private fieldDeclaration(node: SyntaxNode): void {
     if (!isAtomicType(node, this.text)) return;
     // The struct: the nearest enclosing struct_specifier; its tag, or the typedef name around it.
     let owner: string | null = null;
@@ -764,7 +744,7 @@ class Extractor {
     }
   }
 
-  private macro(node: Node): void {
+  private macro(node: SyntaxNode): void {
     const name = node.childForFieldName('name')?.text;
     const value = node.childForFieldName('value')?.text ?? '';
     const params = (node.childForFieldName('parameters')?.namedChildren ?? []).filter((p) => p?.type === 'identifier').map((p) => p!.text);
@@ -793,20 +773,18 @@ class Extractor {
 
   // ---- expressions -----------------------------------------------------------------------
 
-  private call(frame: Frame, cursor: TreeCursor): void {
-    // The callee is the first child; peek at it without leaving the call.
+  private call(frame: Frame, i: number): void {
+    // The callee is the first child.
     let callee: string | null = null;
-    if (cursor.gotoFirstChild()) {
-      if (this.t.types[cursor.nodeTypeId] === 'identifier') callee = this.text.slice(cursor.startIndex, cursor.endIndex);
-      cursor.gotoParent();
-    }
+    const { sym, start, end, next } = this.flat;
+    if (i + 1 < next[i] && this.types[sym[i + 1]] === 'identifier') callee = this.text.slice(start[i + 1], end[i + 1]);
     if (!callee) return;
     frame.callee = callee;
     const pos = this.lineCol(frame.start);
     const fnIndex = this.fn?.index ?? -1;
     const special = isAtomicBuiltin(callee) || isGetenv(callee) || callee === 'setenv' || /^(strn?(case)?cmp)$/.test(callee);
-    const node = special ? cursor.currentNode : null;
-    const args = node ? (node.childForFieldName('arguments')?.namedChildren ?? []).filter((a): a is Node => !!a && a.type !== 'comment') : [];
+    const node: SyntaxNode | null = special ? this.flat.node(i) : null;
+    const args = node ? (node.childForFieldName('arguments')?.namedChildren ?? []).filter((a): a is SyntaxNode => !!a && a.type !== 'comment') : [];
 
     // Inside a condition: remember the names it tests, and a `strcmp(sel, "NAME")` profile test.
     const cond = this.enclosingCondition();
@@ -1034,9 +1012,9 @@ class Extractor {
   }
 
   /** The object an lvalue-ish expression names (node form, for the rare nodes materialized). */
-  private aliasKey(expr: Node): AccessKey | null {
+  private aliasKey(expr: SyntaxNode): AccessKey | null {
     const path: string[] = [];
-    let n: Node | null = unwrap(expr);
+    let n: SyntaxNode | null = unwrap(expr);
     for (let guard = 0; n && guard < 32; guard++) {
       if (n.type === 'field_expression') {
         const field = n.childForFieldName('field');
@@ -1050,7 +1028,7 @@ class Extractor {
     }
     if (!n || n.type !== 'identifier') return null;
     // The object, not its address: `&g[i].x` is written `g[i].x`.
-    let named: Node = unwrap(expr) ?? expr;
+    let named: SyntaxNode = unwrap(expr) ?? expr;
     if (named.type === 'pointer_expression' && named.text.startsWith('&')) named = unwrap(named.childForFieldName('argument')) ?? named;
     const text = named.text.length > 120 ? `${named.text.slice(0, 117)}...` : named.text;
     return this.keyOf({ root: n.text, path }, text);
@@ -1294,14 +1272,14 @@ function siteContext(refs: SiteRefs): SiteContext {
 // ---- small tree helpers ---------------------------------------------------------------------
 
 /** Strips parentheses and casts. */
-export function unwrap(n: Node | null): Node | null {
+export function unwrap(n: SyntaxNode | null): SyntaxNode | null {
   while (n && (n.type === 'parenthesized_expression' || n.type === 'cast_expression')) {
     n = n.type === 'cast_expression' ? n.childForFieldName('value') : n.namedChildren.find((c) => c?.type !== 'comment') ?? null;
   }
   return n;
 }
 
-export function declaratorName(d: Node | null): string | null {
+export function declaratorName(d: SyntaxNode | null): string | null {
   for (let guard = 0; d && guard < 16; guard++) {
     if (d.type === 'identifier' || d.type === 'field_identifier' || d.type === 'type_identifier') return d.text;
     d = d.childForFieldName('declarator');
@@ -1309,19 +1287,19 @@ export function declaratorName(d: Node | null): string | null {
   return null;
 }
 
-function typeName(t: Node | null): string {
+function typeName(t: SyntaxNode | null): string {
   if (!t) return '';
   if (t.type === 'struct_specifier' || t.type === 'union_specifier' || t.type === 'enum_specifier') return t.childForFieldName('name')?.text ?? '';
   return t.text;
 }
 
-function isAtomicType(decl: Node, text: string): boolean {
+function isAtomicType(decl: SyntaxNode, text: string): boolean {
   const t = decl.childForFieldName('type');
   const head = text.slice(decl.startIndex, t ? t.endIndex : decl.startIndex);
   return /\b_Atomic\b|\batomic_[a-z_0-9]+\b/.test(head);
 }
 
-export function stringValue(lit: Node): string {
+export function stringValue(lit: SyntaxNode): string {
   const parts = lit.namedChildren.filter((c) => c?.type === 'string_content' || c?.type === 'escape_sequence');
   return parts.map((c) => c!.text).join('');
 }
