@@ -163,44 +163,49 @@ interface Chain {
   path: string[];
 }
 
-interface Frame {
-  type: string;
-  field: string | null;
-  /** Index of this node among its parent's named + anonymous children. */
-  childIndex: number;
-  start: number;
-  end: number;
+/** One node on the walk's stack. Every field is declared up front: one object shape for all frames. */
+class Frame {
+  start = -1;
+  end = -1;
+
+  constructor(
+    readonly type: string,
+    readonly field: string | null,
+    /** Index of this node among its parent's named + anonymous children. */
+    readonly childIndex: number,
+  ) {}
+
   /** binary/unary/assignment/update/pointer operator, looked up when the node is entered. */
-  op?: string;
+  op: string | undefined = undefined;
   /** call_expression: the callee identifier, and the fact recorded for the call. */
-  callee?: string;
-  call?: CallFact;
+  callee: string | undefined = undefined;
+  call: CallFact | undefined = undefined;
   /** identifier/field/subscript/pointer/parenthesized/cast: the object named so far. */
-  chain?: Chain;
+  chain: Chain | undefined = undefined;
   /** assignment_expression: the callee of a call on its right-hand side. */
-  rightCallee?: string;
+  rightCallee: string | undefined = undefined;
   /** assignment/update: where its target is written. */
-  targetStart?: number;
-  targetEnd?: number;
+  targetStart: number | undefined = undefined;
+  targetEnd: number | undefined = undefined;
   /** if_statement and friends. */
-  likely?: 'likely' | 'unlikely';
-  negated?: boolean;
-  condNames?: string[];
-  profile?: { name: string; selector: string } | null;
+  likely: 'likely' | 'unlikely' | undefined = undefined;
+  negated: boolean | undefined = undefined;
+  condNames: string[] | undefined = undefined;
+  profile: { name: string; selector: string } | null | undefined = undefined;
   /** if_statement: its consequence / alternative contains an error exit or a warm/cold call. */
-  errorExit?: boolean;
-  warmCall?: string | null;
-  coldCall?: string | null;
+  errorExit: boolean | undefined = undefined;
+  warmCall: string | null | undefined = undefined;
+  coldCall: string | null | undefined = undefined;
   /** if_statement: the branch bodies do something else than printing. */
-  nonPrint?: boolean;
+  nonPrint: boolean | undefined = undefined;
   /** if_statement: the branch bodies print. */
-  prints?: boolean;
-  returns?: boolean;
+  prints: boolean | undefined = undefined;
+  returns: boolean | undefined = undefined;
   /** compound_statement: names gated by earlier `if (!X) return;`, and "after a likely return". */
-  guardNames?: string[];
-  afterLikelyReturn?: boolean;
+  guardNames: string[] | undefined = undefined;
+  afterLikelyReturn: boolean | undefined = undefined;
   /** function_definition: its name. init_declarator: the declared name. */
-  name?: string;
+  name: string | undefined = undefined;
 }
 
 /** What decides a site's context, captured when the site is seen and evaluated at function end. */
@@ -379,13 +384,7 @@ class Extractor {
       let descend = false;
       if (this.named[typeId]) {
         const parent = this.frames[this.frames.length - 1];
-        frame = {
-          type: this.types[typeId],
-          field: parent && FIELD_PARENTS.has(parent.type) ? this.fields[field[i]] : null,
-          childIndex,
-          start: -1,
-          end: -1,
-        };
+        frame = new Frame(this.types[typeId], parent && FIELD_PARENTS.has(parent.type) ? this.fields[field[i]] : null, childIndex);
         // The node is on top of the stack while it is entered and left.
         this.frames.push(frame);
         descend = this.enter(frame, i);

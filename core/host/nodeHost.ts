@@ -1,8 +1,10 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { glob } from 'tinyglobby';
+import type { FactsWorkerPort } from '../index/factsPool';
 import type { IndexHost } from '../index/workspaceIndex';
 import type { CParserOptions } from '../parsing/cParser';
+import { indexWorkerCount, spawnIndexWorker } from './indexWorkers';
 
 /** The IndexHost for the language server and the CLI: the real file system and clock. */
 export const nodeIndexHost: IndexHost = {
@@ -25,6 +27,14 @@ export const nodeIndexHost: IndexHost = {
   },
   now: () => performance.now(),
   yieldToEventLoop: () => new Promise((resolve) => setImmediate(resolve)),
+  startIndexWorkers(wasm) {
+    const ports: FactsWorkerPort[] = [];
+    for (let i = indexWorkerCount(); i > 0; i--) {
+      const port = spawnIndexWorker(wasm);
+      if (port) ports.push(port);
+    }
+    return ports;
+  },
 };
 
 /** The bundles (dist/*.js) ship both wasm files next to themselves. */

@@ -170,13 +170,14 @@ function languageState(lang: Language): LanguageState {
     const types: string[] = [];
     const named: boolean[] = [];
     for (let i = 0; i < lang.nodeTypeCount; i++) {
-      types.push(lang.nodeTypeForId(i) ?? '');
+      types.push(internalized(lang.nodeTypeForId(i) ?? ''));
       named.push(lang.nodeTypeIsNamed(i));
     }
     const fields: (string | null)[] = [];
     const fieldIds = new Map<string, number>();
     for (let i = 0; i <= lang.fieldCount; i++) {
-      const name = lang.fields[i] ?? null;
+      const raw = lang.fields[i];
+      const name = raw ? internalized(raw) : null;
       fields.push(name);
       if (name && !fieldIds.has(name)) fieldIds.set(name, i);
     }
@@ -184,6 +185,14 @@ function languageState(lang: Language): LanguageState {
     languages.set(lang, s);
   }
   return s;
+}
+
+/**
+ * The same string, internalized: web-tree-sitter decodes names from wasm memory into fresh strings,
+ * and comparing those with literals (`type === 'if_statement'`, a switch) compares characters.
+ */
+function internalized(s: string): string {
+  return Object.keys({ [s]: 0 })[0];
 }
 
 /** The language tables of a tree's language (types, fields). */
