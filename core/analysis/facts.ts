@@ -263,6 +263,11 @@ export function atomicOpOf(callee: string): AtomicOp {
   return 'rmw';
 }
 
+// Shared empty values (frozen: facts are read-only); a call gets its own once it has one.
+const NO_PATH: string[] = Object.freeze([]) as unknown as string[];
+const NO_ARGS: CallFact['args'] = Object.freeze([]) as unknown as CallFact['args'];
+const NO_LITERALS: Record<number, string> = Object.freeze({});
+
 /** Index of the target argument of an atomic builtin (always the first). */
 const TARGET_ARG = 0;
 
@@ -478,8 +483,13 @@ class Extractor {
             this.range(frame, i);
             const index = (frame.childIndex - 1) >> 1;
             const raw = this.text.slice(frame.start, frame.end);
-            if (type === 'string_literal') call.strings[index] = raw.replace(/^[LuU8]*"|"$/g, '');
-            else if (type === 'number_literal') call.numbers[index] = raw;
+            if (type === 'string_literal') {
+              if (call.strings === NO_LITERALS) call.strings = {};
+              call.strings[index] = raw.replace(/^[LuU8]*"|"$/g, '');
+            } else if (type === 'number_literal') {
+              if (call.numbers === NO_LITERALS) call.numbers = {};
+              call.numbers[index] = raw;
+            }
           }
         }
         return false;
@@ -514,7 +524,7 @@ class Extractor {
         return true;
       case 'identifier':
         this.range(frame, i);
-        frame.chain = { root: this.text.slice(frame.start, frame.end), path: [] };
+        frame.chain = { root: this.text.slice(frame.start, frame.end), path: NO_PATH };
         return false;
       case 'field_expression':
       case 'subscript_expression':
@@ -672,7 +682,7 @@ class Extractor {
       if (strongest) Object.assign(use, { ...strongest, via: local, text: `${local} = …; ${strongest.text}` });
       else if (!uses.length) Object.assign(use, { kind: 'discard', via: local });
     }
-    for (const s of fn.sites) s.apply(siteContext(s.refs));
+    for (const s of fn.sites) s.apply(this.context(s.refs));
     // A function that only returns a global (a gate getter).
     const f = this.facts.functions[fn.index];
     const body = fn.node.childForFieldName('body');
@@ -873,9 +883,9 @@ class Extractor {
       fn: fnIndex,
       ...pos,
       ctx: EMPTY_CONTEXT,
-      args: [],
-      strings: {},
-      numbers: {},
+      args: NO_ARGS,
+      strings: NO_LITERALS,
+      numbers: NO_LITERALS,
       result: this.use(this.frames.length, pos, this.slice(frame)),
       profile: this.enclosingProfile(),
     };
@@ -948,7 +958,7 @@ class Extractor {
       // A local handed straight to a call: how a profile selector reaches the preset function.
       const parent = this.parent();
       const call = parent?.type === 'argument_list' ? this.frames[this.frames.length - 3]?.call : undefined;
-      if (call) call.args.push({ index: (frame.childIndex - 1) >> 1, key: { root: name, rootKind: 'local', path: [], text: name }, addressOf: false });
+      if (call) this.addArgument(call, { index: (frame.childIndex - 1) >> 1, key: this.interned({ root: name, rootKind: 'local', path: NO_PATH, text: name }), addressOf: false });
       // Uses of locals that hold a value worth following (`q = atomic_load(..)`, `e = getenv(..)`).
       if (this.fn.tracked.has(name)) {
         const uses = this.fn.localUses.get(name) ?? [];
@@ -965,7 +975,7 @@ class Extractor {
     // An object handed to a call: the call's argument, for wrapper functions and macros.
     if (use.kind === 'call' || use.kind === 'print') {
       const owner = this.argumentOwner();
-      if (owner) owner.call.args.push({ index: owner.index, key, addressOf: owner.addressOf });
+      if (owner) this.addArgument(owner.call, { index: owner.index, key, addressOf: owner.addressOf });
     }
   }
 
@@ -1003,11 +1013,39 @@ class Extractor {
   private keyOf(chain: Chain, text: string): AccessKey {
     const local = this.fn?.locals.get(chain.root);
     if (local) {
-      if (local.aliasOf) return { ...local.aliasOf, path: [...local.aliasOf.path, ...chain.path], text };
-      if (local.type && chain.path.length) return { root: local.type, rootKind: 'type', path: chain.path, text };
-      return { root: chain.root, rootKind: 'local', path: chain.path, text };
+      if (local.aliasOf) return this.interned({ ...local.aliasOf, path: [...local.aliasOf.path, ...chain.path], text });
+      if (local.type && chain.path.length) return this.interned({ root: local.type, rootKind: 'type', path: chain.path, text });
+      return this.interned({ root: chain.root, rootKind: 'local', path: chain.path, text });
     }
-    return { root: chain.root, rootKind: 'global', path: chain.path, text };
+    return this.interned({ root: chain.root, rootKind: 'global', path: chain.path, text });
+  }
+
+  // Facts are read-only once extracted, so equal keys and contexts are one object per file: a
+  // file names the same counter and sits in the same branch many times over.
+  private readonly keys = new Map<string, AccessKey>();
+  private readonly contexts = new Map<string, SiteContext>();
+
+  private interned(key: AccessKey): AccessKey {
+    const id = `${key.rootKind}\u0001${key.root}\u0001${key.path.join('.')}\u0001${key.text}`;
+    const hit = this.keys.get(id);
+    if (hit) return hit;
+    if (!key.path.length) key.path = NO_PATH;
+    this.keys.set(id, key);
+    return key;
+  }
+
+  private context(refs: SiteRefs): SiteContext {
+    const ctx = siteContext(refs);
+    const id = `${+ctx.slowBranch}${+ctx.errorBranch}\u0001${ctx.warmBranch ?? '\u0002'}\u0001${ctx.coldBranch ?? '\u0002'}\u0001${ctx.conditionNames.join('\u0001')}`;
+    const hit = this.contexts.get(id);
+    if (hit) return hit;
+    this.contexts.set(id, ctx);
+    return ctx;
+  }
+
+  private addArgument(call: CallFact, arg: CallFact['args'][number]): void {
+    if (call.args === NO_ARGS) call.args = [];
+    call.args.push(arg);
   }
 
   /** The object an lvalue-ish expression names (node form, for the rare nodes materialized). */
@@ -1065,7 +1103,7 @@ class Extractor {
       }
     }
     if (this.fn) this.fn.sites.push({ refs, apply });
-    else apply(siteContext(refs));
+    else apply(this.context(refs));
   }
 
   private currentFunction(): FunctionFact | null {
