@@ -68,10 +68,13 @@ type ReadRef = { keys: string[]; file: AnalyzedFile } & ({ read: ReadFact; site?
 
 interface FileState {
   file: AnalyzedFile;
-  /** Directives (with lines): flags and regions are redone only when one of these changes. */
-  ppSig: string;
-  declSig: string;
-  graphSig: string;
+  /**
+   * Directives (with lines): flags and regions are redone only when one of these changes.
+   * Computed when first compared (an edit of the file), not when the file is added.
+   */
+  ppSig?: string;
+  declSig?: string;
+  graphSig?: string;
   sites: Site[];
   reads: ReadRef[];
   /** Match keys of this file's write sites (which reads matter to it). */
@@ -122,13 +125,20 @@ export class AnalysisModel {
   /** Adds or replaces a file. */
   setFile(file: AnalyzedFile): void {
     const old = this.states.get(file.file);
-    const declSig = declSignature(file.facts);
-    const graphSig = graphSignature(file.facts);
-    if (!old || old.declSig !== declSig) this.declsDirty = true;
-    if (!old || old.graphSig !== graphSig) this.graphDirty = true;
-    const ppSig = old && old.file.pp === file.pp ? old.ppSig : ppSignature(file.pp);
-    if (!old || old.ppSig !== ppSig) this.ppVersion++;
-    const state: FileState = { file, ppSig, declSig, graphSig, sites: [], reads: [], siteKeys: new Set(), cached: null };
+    const state: FileState = { file, sites: [], reads: [], siteKeys: new Set(), cached: null };
+    if (old) {
+      state.declSig = declSignature(file.facts);
+      state.graphSig = graphSignature(file.facts);
+      state.ppSig = old.file.pp === file.pp ? (old.ppSig ??= ppSignature(old.file.pp)) : ppSignature(file.pp);
+      if ((old.declSig ??= declSignature(old.file.facts)) !== state.declSig) this.declsDirty = true;
+      if ((old.graphSig ??= graphSignature(old.file.facts)) !== state.graphSig) this.graphDirty = true;
+      if ((old.ppSig ??= ppSignature(old.file.pp)) !== state.ppSig) this.ppVersion++;
+    } else {
+      this.declsDirty = true;
+      this.graphDirty = true;
+      this.ppVersion++;
+    }
+    this.evidenceCache.clear();
     // Keep the sorted file list in step: replace the old state in place, or re-sort on additions.
     const at = old && this.sortedStates ? this.sortedStates.indexOf(old) : -1;
     if (at >= 0) this.sortedStates![at] = state;
@@ -147,6 +157,7 @@ export class AnalysisModel {
   }
 
   removeFile(name: string): void {
+    this.evidenceCache.clear();
     if (this.states.delete(name)) {
       this.ppVersion++;
       this.sortedStates = null;
@@ -169,6 +180,7 @@ export class AnalysisModel {
     this.readIndex = new Map();
     this.canonCache.clear();
     this.atomicCanon = null;
+    this.evidenceCache.clear();
     for (const s of this.states.values()) {
       const facts = s.file.facts;
       if (!facts) continue;
@@ -503,20 +515,7 @@ export class AnalysisModel {
     const out: AtomicReport[] = [];
     for (const site of s.sites) {
       if (site.op === 'load') continue; // loads are evidence, not write sites
-      const seen = new Set<string>();
-      const evidence: Evidence[] = [];
-      const refs = new Set<ReadRef>();
-      for (const k of this.matchKeys(site.key)) for (const r of this.readIndex.get(k) ?? []) refs.add(r);
-      for (const r of refs) {
-        for (const e of this.evidenceOf(r)) {
-          const id = `${e.file}:${e.line}:${e.column}:${e.kind}`;
-          if (seen.has(id)) continue;
-          seen.add(id);
-          evidence.push(e);
-        }
-      }
-      evidence.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || (a.column ?? 0) - (b.column ?? 0));
-      const { classification, reason } = classify(evidence);
+      const { evidence, classification, reason } = this.evidenceFor(site.key);
       const fnTemp = this.fnTemperature(site.fn);
       const siteTemp = this.siteTemperature(fnTemp.temp, site.ctx, '');
       const temperatureReason = siteTemp.why && siteTemp.temp !== fnTemp.temp ? `${siteTemp.why}; ${site.fn?.fact.name} is ${fnTemp.temp}: ${fnTemp.reason}` : fnTemp.reason;
@@ -548,6 +547,37 @@ export class AnalysisModel {
     out.sort((a, b) => a.line - b.line || a.column - b.column);
     return { atomics: out, findings: this.fileFindings(s, out, env, gateReports) };
   }
+
+  /**
+   * Everything that reads the object `key` names, and what that makes it. The same for every
+   * site of one counter, so it is kept until any file changes.
+   */
+  private evidenceFor(key: AccessKey): { evidence: Evidence[]; classification: Classification; reason: string } {
+    const keys = this.matchKeys(key);
+    const id = keys.join('\u0001');
+    let hit = this.evidenceCache.get(id);
+    if (!hit) {
+      const seen = new Set<string>();
+      const evidence: Evidence[] = [];
+      const refs = new Set<ReadRef>();
+      for (const k of keys) for (const r of this.readIndex.get(k) ?? []) refs.add(r);
+      for (const r of refs) {
+        for (const e of this.evidenceOf(r)) {
+          const eid = `${e.file}:${e.line}:${e.column}:${e.kind}`;
+          if (seen.has(eid)) continue;
+          seen.add(eid);
+          evidence.push(e);
+        }
+      }
+      evidence.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || (a.column ?? 0) - (b.column ?? 0));
+      hit = { evidence, ...classify(evidence) };
+      this.evidenceCache.set(id, hit);
+    }
+    // Each site gets its own array (the evidence items are shared).
+    return { ...hit, evidence: hit.evidence.slice() };
+  }
+
+  private readonly evidenceCache = new Map<string, { evidence: Evidence[]; classification: Classification; reason: string }>();
 
   // ---- ENV gates -------------------------------------------------------------------------------
 
@@ -588,7 +618,12 @@ export class AnalysisModel {
     }
     const getters = new Map<string, string[]>();
     for (const [fname, refs] of this.fns) for (const ref of refs) for (const g of ref.fact.returnsGlobals) getters.set(g, [...(getters.get(g) ?? []), fname]);
-    const presets = this.presets();
+    const presetsByVariable = new Map<string, ReturnType<AnalysisModel['presets']>>();
+    for (const p of this.presets()) {
+      const list = presetsByVariable.get(p.variable);
+      if (list) list.push(p);
+      else presetsByVariable.set(p.variable, [p]);
+    }
     const byName = new Map<string, Read[]>();
     for (const r of reads) byName.set(r.name, [...(byName.get(r.name) ?? []), r]);
     const reports: EnvGateReport[] = [];
@@ -611,7 +646,7 @@ export class AnalysisModel {
       for (const p of [...preds]) for (const g of getters.get(p) ?? []) preds.add(g);
       predicates.set(name, preds);
       const { kind, value } = gateDefault(primary.value);
-      const own = presets.filter((x) => x.variable === name);
+      const own = presetsByVariable.get(name) ?? [];
       const profiles: Record<string, string> = {};
       for (const p of own) profiles[p.profile] = p.value;
       reports.push({

@@ -28,6 +28,8 @@ interface Entry {
 interface ModelState {
   model: AnalysisModel;
   versions: Map<string, number>;
+  /** Each path's name relative to the root, or null when it is not under it. */
+  names: Map<string, string | null>;
 }
 
 const FIRST_ROUND = /\b(?:atomic_\w+|__atomic_\w+|__sync_\w+|_Atomic|getenv|secure_getenv|setenv)\b/;
@@ -160,7 +162,6 @@ export class WorkspaceAnalysis {
     const key = `${root ?? ''}\0${JSON.stringify(options)}`;
     const cached = this.cache.get(key);
     if (cached) return cached;
-    const inRoot = [...this.entries.values()].filter((e) => !root || isUnder(e.path, root));
     let report: AuditReport;
     try {
       const state = this.syncModel(options, root);
@@ -168,7 +169,8 @@ export class WorkspaceAnalysis {
     } catch (err) {
       // The analysis must never take the server down; report the failure as a skipped root.
       this.models.delete(key);
-      report = { version: 1, root: root ?? '', files: inRoot.length, atomics: [], envGates: [], flags: [], inactiveRegions: [], findings: [], skipped: [{ file: '.', reason: `analysis failed: ${err instanceof Error ? err.message : String(err)}` }] };
+      const files = [...this.entries.values()].filter((e) => !root || isUnder(e.path, root)).length;
+      report = { version: 1, root: root ?? '', files, atomics: [], envGates: [], flags: [], inactiveRegions: [], findings: [], skipped: [{ file: '.', reason: `analysis failed: ${err instanceof Error ? err.message : String(err)}` }] };
     }
     this.cache.set(key, report);
     return report;
@@ -180,12 +182,16 @@ export class WorkspaceAnalysis {
     this.secondRound();
     const key = `${root ?? ''}\0${JSON.stringify(options)}`;
     let state = this.models.get(key);
-    if (!state) this.models.set(key, (state = { model: new AnalysisModel(options), versions: new Map() }));
-    const rel = (p: string) => (root ? path.relative(root, p).split(path.sep).join('/') : p);
+    if (!state) this.models.set(key, (state = { model: new AnalysisModel(options), versions: new Map(), names: new Map() }));
+    const names = state.names;
     const present = new Set<string>();
     for (const e of this.entries.values()) {
-      if (root && !isUnder(e.path, root)) continue;
-      const name = rel(e.path);
+      let name = names.get(e.path);
+      if (name === undefined) {
+        name = root ? (isUnder(e.path, root) ? path.relative(root, e.path).split(path.sep).join('/') : null) : e.path;
+        names.set(e.path, name);
+      }
+      if (name === null) continue;
       present.add(name);
       if (state.versions.get(name) === e.version) continue;
       state.model.setFile({ file: name, pp: e.pp, facts: e.facts });
