@@ -824,7 +824,7 @@ class Extractor {
         endLine: end.line,
         endColumn: end.column,
         ctx: EMPTY_CONTEXT,
-        result: { kind: 'discard', ...pos, text: '' },
+        result: { kind: 'discard', line: pos.line, column: pos.column, text: '' },
         viaOperator: false,
       };
       this.facts.atomics.push(fact);
@@ -851,7 +851,8 @@ class Extractor {
       const fact: GetenvFact = {
         name,
         fn: fnIndex,
-        ...pos,
+        line: pos.line,
+        column: pos.column,
         value: { kind: fnIndex >= 0 ? 'pending' : 'unknown' },
         cachedIn: null,
         result: this.use(this.frames.length, pos, this.slice(frame)),
@@ -881,7 +882,8 @@ class Extractor {
     const fact: CallFact = {
       callee,
       fn: fnIndex,
-      ...pos,
+      line: pos.line,
+      column: pos.column,
       ctx: EMPTY_CONTEXT,
       args: NO_ARGS,
       strings: NO_LITERALS,
@@ -921,7 +923,8 @@ class Extractor {
       order: 'memory_order_seq_cst',
       key,
       fn: this.fn?.index ?? -1,
-      ...pos,
+      line: pos.line,
+      column: pos.column,
       endLine: end.line,
       endColumn: end.column,
       ctx: EMPTY_CONTEXT,
@@ -1193,11 +1196,10 @@ function classifyUse(
   options: ExtractOptions,
   isLocal: (name: string) => boolean,
 ): { use: Use; ifFrame?: Frame } {
-  const at = { line: pos.line, column: pos.column, text };
   const reporting = reportingFunction(frames, options);
   const mk = (kind: Use['kind'], extra: Partial<Use> = {}, ifFrame?: Frame): { use: Use; ifFrame?: Frame } => {
-    if (reporting && kind !== 'discard' && kind !== 'local' && kind !== 'return') return { use: { kind: kind === 'print' ? 'print' : 'print-guard', ...at, ...extra } };
-    return { use: { kind, ...at, ...extra }, ifFrame };
+    if (reporting && kind !== 'discard' && kind !== 'local' && kind !== 'return') return { use: useOf(kind === 'print' ? 'print' : 'print-guard', pos, text, extra) };
+    return { use: useOf(kind, pos, text, extra), ifFrame };
   };
   for (let i = top - 2; i >= 0; i--) {
     const f = frames[i];
@@ -1262,6 +1264,14 @@ function classifyUse(
     }
   }
   return mk('unknown');
+}
+
+/** A Use, built as one object literal per shape (spreads would give each its own property array). */
+function useOf(kind: Use['kind'], pos: { line: number; column: number }, text: string, extra: Partial<Use>): Use {
+  const { name, argIndex } = extra;
+  if (name === undefined) return { kind, line: pos.line, column: pos.column, text };
+  if (argIndex === undefined) return { kind, line: pos.line, column: pos.column, text, name };
+  return { kind, line: pos.line, column: pos.column, text, name, argIndex };
 }
 
 /** A comparison's result: a condition when it ends up in one, else an arithmetic use. */
