@@ -6,6 +6,11 @@ export interface CParserOptions {
   runtimeWasm: string;
   /** Absolute path of the C grammar (`tree-sitter-c.wasm`). */
   languageWasm: string;
+  /**
+   * Set when another parser already checked these wasm files' memory layout (flatTree.ts) and it
+   * matched: an index worker skips the check.
+   */
+  memoryLayoutChecked?: boolean;
 }
 
 let runtimeReady: Promise<void> | undefined;
@@ -48,7 +53,7 @@ export class CParser {
     private readonly parser: Parser,
     readonly language: Language,
     /** Where the wasm files were loaded from (index workers load the same ones). */
-    readonly wasm: CParserOptions,
+    private readonly options: CParserOptions,
   ) {}
 
   static async create(options: CParserOptions): Promise<CParser> {
@@ -71,8 +76,14 @@ export class CParser {
     const parser = new Parser();
     parser.setLanguage(language);
     const created = new CParser(parser, language, options);
-    created.enableMemoryCopy();
+    if (options.memoryLayoutChecked) created.memoryCopy = enableMemoryCopy(language, runtimeModule as WasmHeap, null, '');
+    else created.enableMemoryCopy();
     return created;
+  }
+
+  /** What an index worker needs to load the same parser (and whether to skip the layout check). */
+  get wasm(): CParserOptions {
+    return { runtimeWasm: this.options.runtimeWasm, languageWasm: this.options.languageWasm, memoryLayoutChecked: this.memoryCopy };
   }
 
   /** Whether flat copies read the wasm memory (true) or walk a TreeCursor (layout check failed). */

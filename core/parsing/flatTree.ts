@@ -212,12 +212,18 @@ export function flatten(node: Node, text: string): FlatTree {
 
 /**
  * Parses `probe`, copies it both ways and keeps the memory copy for this language only if the two
- * agree node for node. Returns whether the memory copy is in use.
+ * agree node for node (without `parse`: trusts a check made on the same wasm files elsewhere).
+ * Returns whether the memory copy is in use.
  */
-export function enableMemoryCopy(lang: Language, heap: WasmHeap | null, parse: (text: string) => Tree, probe: string): boolean {
+export function enableMemoryCopy(lang: Language, heap: WasmHeap | null, parse: ((text: string) => Tree) | null, probe: string): boolean {
   const state = languageState(lang);
   state.heap = null;
   if (!heap?.HEAPU8 || !heap.HEAPU16 || !heap.HEAPU32) return false;
+  // Checked by the caller already (an index worker loading the wasm its parent checked).
+  if (!parse) {
+    state.heap = heap;
+    return true;
+  }
   let tree: Tree | undefined;
   try {
     tree = parse(probe);
