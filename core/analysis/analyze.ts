@@ -179,6 +179,7 @@ export class AnalysisModel {
     this.callsTo = new Map();
     this.readIndex = new Map();
     this.canonCache.clear();
+    this.matchKeysCache = new WeakMap();
     this.atomicCanon = null;
     this.evidenceCache.clear();
     for (const s of this.states.values()) {
@@ -325,6 +326,15 @@ export class AnalysisModel {
 
   /** The names an access can be matched by: `g.f` and, for a typed root, `Type.f`. */
   private matchKeys(key: AccessKey): string[] {
+    let keys = this.matchKeysCache.get(key);
+    if (!keys) this.matchKeysCache.set(key, (keys = this.matchKeysUncached(key)));
+    return keys;
+  }
+
+  /** By key object (a file's facts share equal keys); cleared with the declaration tables. */
+  private matchKeysCache = new WeakMap<AccessKey, string[]>();
+
+  private matchKeysUncached(key: AccessKey): string[] {
     const path = key.path.join('.');
     if (key.rootKind === 'type') return [`${this.canonType(key.root)}.${path}`];
     const keys = [path ? `${key.root}.${path}` : key.root];
@@ -596,7 +606,7 @@ export class AnalysisModel {
     for (const s of this.states.values()) {
       const f = s.file;
       if (!f.facts) continue;
-      for (const ga of f.facts.globalAssigns) assignsByCallee.set(ga.callee, [...(assignsByCallee.get(ga.callee) ?? []), ga.global]);
+      for (const ga of f.facts.globalAssigns) pushTo(assignsByCallee, ga.callee, ga.global);
       for (const g of f.facts.getenvs) {
         if (g.name) reads.push({ name: g.name, file: f, fn: this.fnAt(f, g.fn), line: g.line, column: g.column, value: g.value, cachedIn: g.cachedIn });
       }
@@ -617,7 +627,7 @@ export class AnalysisModel {
       }
     }
     const getters = new Map<string, string[]>();
-    for (const [fname, refs] of this.fns) for (const ref of refs) for (const g of ref.fact.returnsGlobals) getters.set(g, [...(getters.get(g) ?? []), fname]);
+    for (const [fname, refs] of this.fns) for (const ref of refs) for (const g of ref.fact.returnsGlobals) pushTo(getters, g, fname);
     const presetsByVariable = new Map<string, ReturnType<AnalysisModel['presets']>>();
     for (const p of this.presets()) {
       const list = presetsByVariable.get(p.variable);
@@ -625,7 +635,7 @@ export class AnalysisModel {
       else presetsByVariable.set(p.variable, [p]);
     }
     const byName = new Map<string, Read[]>();
-    for (const r of reads) byName.set(r.name, [...(byName.get(r.name) ?? []), r]);
+    for (const r of reads) pushTo(byName, r.name, r);
     const reports: EnvGateReport[] = [];
     const predicates = new Map<string, Set<string>>();
     for (const [name, rs] of byName) {
@@ -846,7 +856,7 @@ export class AnalysisModel {
       findings.push(...s.cached.findings);
     }
     const byGate = new Map<string, SourceRef[]>();
-    for (const a of atomics) for (const g of a.gates) byGate.set(g, [...(byGate.get(g) ?? []), { file: a.file, line: a.line, column: a.column }]);
+    for (const a of atomics) for (const g of a.gates) pushTo(byGate, g, { file: a.file, line: a.line, column: a.column });
     const gateReports = gates.reports.map((g) => ({ ...g, gatedAtomics: byGate.get(g.name) ?? [] }));
     const { flags, regions, undefaulted } = this.flags(env, envSig);
     if (undefaulted.length) {
@@ -878,7 +888,7 @@ class GateIndex {
     // A function is gated by G when every call of it sits under G or inside a function gated by G.
     // One pass per round over the call graph with the set of gates per function.
     const names = [...new Set(fns.map((f) => f.fact.name))];
-    for (const [gate, preds] of predicates) for (const p of preds) this.byPredicate.set(p, [...(this.byPredicate.get(p) ?? []), gate]);
+    for (const [gate, preds] of predicates) for (const p of preds) pushTo(this.byPredicate, p, gate);
     const gatesOfSite = (ctx: SiteContext): string[] => {
       const out = new Set<string>();
       for (const n of ctx.conditionNames) for (const g of this.byPredicate.get(n) ?? []) out.add(g);
@@ -924,6 +934,13 @@ class GateIndex {
     for (const n of ctx.conditionNames) for (const g of this.byPredicate.get(n) ?? []) out.add(g);
     return [...out].sort();
   }
+}
+
+/** Appends to the list under `key` (the lists are built once, so appending in place is safe). */
+function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }
 
 function gateDefault(v: GetenvFact['value']): { kind: GateDefault; value: string | null } {

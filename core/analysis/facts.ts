@@ -299,22 +299,35 @@ export function emptyFileFacts(): FileFacts {
 export function mergeFacts(parts: readonly FileFacts[]): FileFacts {
   if (parts.length === 1) return parts[0];
   const out = emptyFileFacts();
-  for (const p of parts) {
-    const off = out.functions.length;
-    const fn = <T extends { fn: number }>(x: T): T => (off && x.fn >= 0 ? { ...x, fn: x.fn + off } : x);
+  for (const part of parts) {
+    const p = renumbered(part, out.functions.length);
     out.functions.push(...p.functions);
     out.macros.push(...p.macros);
-    for (const c of p.calls) out.calls.push(fn(c));
-    for (const a of p.atomics) out.atomics.push(fn(a));
-    for (const r of p.reads) out.reads.push(fn(r));
-    for (const g of p.getenvs) out.getenvs.push(fn(g));
-    for (const g of p.globalAssigns) out.globalAssigns.push(fn(g));
+    for (const c of p.calls) out.calls.push(c);
+    for (const a of p.atomics) out.atomics.push(a);
+    for (const r of p.reads) out.reads.push(r);
+    for (const g of p.getenvs) out.getenvs.push(g);
+    for (const g of p.globalAssigns) out.globalAssigns.push(g);
     out.atomicDecls.push(...p.atomicDecls);
     Object.assign(out.globalTypes, p.globalTypes);
     Object.assign(out.typedefs, p.typedefs);
     for (const l of p.errorLines) if (out.errorLines.length < 20 && !out.errorLines.includes(l)) out.errorLines.push(l);
   }
   return out;
+}
+
+/** The last renumbering of each item's facts: an edit elsewhere in the file usually keeps the offset. */
+const renumberings = new WeakMap<FileFacts, { off: number; facts: FileFacts }>();
+
+/** An item's facts with function indices moved up by `off` (the functions of the items before it). */
+function renumbered(p: FileFacts, off: number): FileFacts {
+  if (!off) return p;
+  const hit = renumberings.get(p);
+  if (hit?.off === off) return hit.facts;
+  const fn = <T extends { fn: number }>(x: T): T => (x.fn >= 0 ? { ...x, fn: x.fn + off } : x);
+  const facts = { ...p, calls: p.calls.map(fn), atomics: p.atomics.map(fn), reads: p.reads.map(fn), getenvs: p.getenvs.map(fn), globalAssigns: p.globalAssigns.map(fn) };
+  renumberings.set(p, { off, facts });
+  return facts;
 }
 
 /** The same facts `delta` lines further down (an edit above the item added or removed lines). */
