@@ -108,7 +108,8 @@ export class AnalysisModel {
   private temps = new Map<string, { temp: Temperature; reason: string }>();
   private gateState: { reports: EnvGateReport[]; index: GateIndex } | null = null;
   // Reads by match key (kept up to date per file).
-  private readIndex = new Map<string, Set<ReadRef>>();
+  /** In insertion order; lists, not sets, because there are tens of thousands of keys. */
+  private readIndex = new Map<string, ReadRef[]>();
   private readonly ignoredReads: RegExp[];
   /** The macro values the cached findings were computed under. */
   private envSig = '';
@@ -230,14 +231,23 @@ export class AnalysisModel {
       if (kept.length) this.fns.set(fact.name, kept);
       else this.fns.delete(fact.name);
     }
-    for (const call of s.file.facts?.calls ?? []) {
-      const list = this.callsTo.get(call.callee);
+    // Each callee once: a file calls the same function (an atomic builtin) many times.
+    for (const callee of new Set((s.file.facts?.calls ?? []).map((c) => c.callee))) {
+      const list = this.callsTo.get(callee);
       if (!list) continue;
       const kept = list.filter((c) => c.file !== s.file);
-      if (kept.length) this.callsTo.set(call.callee, kept);
-      else this.callsTo.delete(call.callee);
+      if (kept.length) this.callsTo.set(callee, kept);
+      else this.callsTo.delete(callee);
     }
-    for (const r of s.reads) for (const k of r.keys) this.readIndex.get(k)?.delete(r);
+    if (s.reads.length) {
+      const gone = new Set(s.reads);
+      const touched = new Set<string>();
+      for (const r of s.reads) for (const k of r.keys) touched.add(k);
+      for (const k of touched) {
+        const list = this.readIndex.get(k);
+        if (list) this.readIndex.set(k, list.filter((r) => !gone.has(r)));
+      }
+    }
   }
 
   /** Clears the cached atomics of the files whose counters the changed file reads or writes. */
@@ -275,9 +285,9 @@ export class AnalysisModel {
     s.reads = reads;
     for (const r of reads) {
       for (const k of r.keys) {
-        let set = this.readIndex.get(k);
-        if (!set) this.readIndex.set(k, (set = new Set()));
-        set.add(r);
+        const list = this.readIndex.get(k);
+        if (!list) this.readIndex.set(k, [r]);
+        else if (list[list.length - 1] !== r) list.push(r);
       }
     }
   }
