@@ -29,7 +29,10 @@ function workerScript(): { file: string; execArgv?: string[] } | null {
 export function spawnIndexWorker(wasm: CParserOptions): FactsWorkerPort | null {
   const script = workerScript();
   if (!script) return null;
-  const worker = new Worker(script.file, { workerData: { wasm }, execArgv: script.execArgv, stdout: false, stderr: false });
+  // No inherited flags (the server may run under --inspect), and the worker's stdout goes nowhere:
+  // the language server's stdout is the LSP pipe.
+  const worker = new Worker(script.file, { workerData: { wasm }, execArgv: script.execArgv ?? [], stdout: true, stderr: false });
+  worker.stdout.resume();
   const exitListeners: ((error: Error) => void)[] = [];
   let exited = false;
   const exit = (error: Error) => {
