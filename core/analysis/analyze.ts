@@ -181,6 +181,7 @@ export class AnalysisModel {
     this.readIndex = new Map();
     this.canonCache.clear();
     this.matchKeysCache = new WeakMap();
+    this.fnAtCache = new WeakMap();
     this.atomicCanon = null;
     this.evidenceCache.clear();
     for (const s of this.states.values()) {
@@ -305,9 +306,21 @@ export class AnalysisModel {
 
   private fnAt(file: AnalyzedFile, index: number): FnRef | null {
     if (index < 0 || !file.facts) return null;
-    const fact = file.facts.functions[index];
-    return fact ? (this.resolveFn(fact.name, file) ?? null) : null;
+    let refs = this.fnAtCache.get(file);
+    if (!refs) this.fnAtCache.set(file, (refs = []));
+    let ref = refs[index];
+    if (ref === undefined) {
+      const fact = file.facts.functions[index];
+      refs[index] = ref = fact ? (this.resolveFn(fact.name, file) ?? null) : null;
+    }
+    return ref;
   }
+
+  /**
+   * fnAt by file and index: a function of a file resolves to that file's own definition, which
+   * only changes when the file does (a new AnalyzedFile) or the tables are rebuilt.
+   */
+  private fnAtCache = new WeakMap<AnalyzedFile, (FnRef | null)[]>();
 
   /** The definition a call of `name` from `file` reaches: the same file's (static) one first. */
   private resolveFn(name: string, file?: AnalyzedFile): FnRef | undefined {
