@@ -16,13 +16,21 @@ export function indexWorkerCount(): number {
   return Math.max(0, Math.min(availableParallelism() - 1, 3));
 }
 
-/** The worker script: next to the bundle (dist/indexWorker.js), or the source when run by tsx. */
-function workerScript(): { file: string; execArgv?: string[] } | null {
+/**
+ * The worker script: next to the bundle (dist/indexWorker.js), or the TypeScript source when run
+ * from source by tsx (tests), loaded through tsx's require hook (a worker does not inherit it).
+ */
+function workerScript(): { file: string; evalSource?: string } | null {
   const bundled = path.join(__dirname, 'indexWorker.js');
   if (existsSync(bundled)) return { file: bundled };
   const source = path.join(__dirname, 'indexWorker.ts');
-  if (existsSync(source)) return { file: source, execArgv: ['--import', 'tsx'] };
-  return null;
+  if (!existsSync(source)) return null;
+  try {
+    const tsx = require.resolve('tsx/cjs');
+    return { file: source, evalSource: `require(${JSON.stringify(tsx)}); require(${JSON.stringify(source)});` };
+  } catch {
+    return null;
+  }
 }
 
 /** Starts one index worker thread, or returns null when there is no worker script to run. */
@@ -31,7 +39,9 @@ export function spawnIndexWorker(wasm: CParserOptions): FactsWorkerPort | null {
   if (!script) return null;
   // No inherited flags (the server may run under --inspect), and the worker's stdout goes nowhere:
   // the language server's stdout is the LSP pipe.
-  const worker = new Worker(script.file, { workerData: { wasm }, execArgv: script.execArgv ?? [], stdout: true, stderr: false });
+  const worker = script.evalSource
+    ? new Worker(script.evalSource, { eval: true, workerData: { wasm }, execArgv: [], stdout: true, stderr: false })
+    : new Worker(script.file, { workerData: { wasm }, execArgv: [], stdout: true, stderr: false });
   worker.stdout.resume();
   const exitListeners: ((error: Error) => void)[] = [];
   let exited = false;

@@ -62,6 +62,8 @@ export interface WorkspaceIndexOptions {
   host: IndexHost;
   /** Milliseconds of parsing between yields to the event loop. */
   sliceMs?: number;
+  /** Index workers (IndexHost.startIndexWorkers) only for runs of at least this many files (128). */
+  minFilesForWorkers?: number;
   log?: (message: string) => void;
 }
 
@@ -99,8 +101,22 @@ export class WorkspaceIndex {
     const read: { path: string; bytes: number; text: string; pp: PpFacts; facts: FileFacts | null | Promise<FileFacts> }[] = [];
     let pool: FactsPool | null = null;
     try {
-      const ports = host.startIndexWorkers?.(parser.wasm) ?? [];
-      if (ports.length) pool = new FactsPool(ports);
+      const listings: { limits: IndexLimits; paths: string[] }[] = [];
+      for (const { root, limits } of roots) {
+        const listed = await host.listFiles(root, limits.include, limits.exclude);
+        if (listed.length > limits.maxFiles) {
+          skipped.overCap += listed.length - limits.maxFiles;
+          log?.(`${root}: ${listed.length} files match; indexing the first ${limits.maxFiles} (allocLens.index.maxFiles)`);
+        }
+        listings.push({ limits, paths: listed.slice(0, limits.maxFiles) });
+      }
+      // Starting a worker (a thread, the wasm, the JIT) costs about as much as parsing a hundred
+      // files: small workspaces are parsed on this thread.
+      const total = listings.reduce((n, l) => n + l.paths.length, 0);
+      if (total >= (this.options.minFilesForWorkers ?? 128)) {
+        const ports = host.startIndexWorkers?.(parser.wasm) ?? [];
+        if (ports.length) pool = new FactsPool(ports);
+      }
       let sliceStart = host.now();
       // Facts on this thread: jobs the workers have not started yet, or every file without workers.
       const extractHere = (text: string) => factsOfText(parser, text);
@@ -114,13 +130,8 @@ export class WorkspaceIndex {
         }
       };
 
-      for (const { root, limits } of roots) {
-        const listed = await host.listFiles(root, limits.include, limits.exclude);
-        if (listed.length > limits.maxFiles) {
-          skipped.overCap += listed.length - limits.maxFiles;
-          log?.(`${root}: ${listed.length} files match; indexing the first ${limits.maxFiles} (allocLens.index.maxFiles)`);
-        }
-        for (const path of listed.slice(0, limits.maxFiles)) {
+      for (const { limits, paths } of listings) {
+        for (const path of paths) {
           if (signal?.aborted) throw new IndexCancelledError();
           if (host.now() - sliceStart >= this.sliceMs) {
             await host.yieldToEventLoop();

@@ -33,8 +33,8 @@ function fakePort(): FactsWorkerPort & { jobs: FactsJob[]; reply(id: number, fac
   return port;
 }
 
-/** Node host with `count` real index workers, reporting when each thread has exited. */
-function workerHost(count: number, exited: { n: number }, over: Partial<IndexHost> = {}): IndexHost {
+/** Node host with `count` real index workers, counting their replies and exits. */
+function workerHost(count: number, exited: { n: number; replies?: number }, over: Partial<IndexHost> = {}): IndexHost {
   return {
     ...nodeIndexHost,
     startIndexWorkers: (wasm) =>
@@ -42,6 +42,7 @@ function workerHost(count: number, exited: { n: number }, over: Partial<IndexHos
         const port = spawnIndexWorker(wasm);
         assert.ok(port, 'no index worker script');
         port.onExit(() => exited.n++);
+        port.onReply(() => (exited.replies = (exited.replies ?? 0) + 1));
         return port;
       }),
     ...over,
@@ -107,11 +108,17 @@ describe('index workers (core/index/factsPool)', () => {
     this.timeout(120_000);
     for (const root of [path.join(ROOT, 'allocator'), path.join(FIXTURES, 'seeds'), path.join(FIXTURES, 'workspace')]) {
       const alone = new WorkspaceIndex({ parser, host: { ...nodeIndexHost, startIndexWorkers: undefined } });
-      const exited = { n: 0 };
-      const helped = new WorkspaceIndex({ parser, host: workerHost(2, exited) });
+      const exited: { n: number; replies?: number } = { n: 0 };
+      // Slow reads, so the workers (not this thread) extract most files.
+      const slowRead = async (p: string) => {
+        await new Promise((r) => setTimeout(r, 20));
+        return nodeIndexHost.readFile(p);
+      };
+      const helped = new WorkspaceIndex({ parser, host: workerHost(2, exited, { readFile: slowRead }), minFilesForWorkers: 0 });
       const a = await alone.indexAll([{ root, limits: limits() }]);
       const b = await helped.indexAll([{ root, limits: limits() }]);
       assert.equal(exited.n, 2, 'the workers are stopped when the run ends');
+      assert.ok((exited.replies ?? 0) >= a.parsedFiles / 2, `the workers extracted ${exited.replies} of ${a.parsedFiles} files`);
       assert.ok(a.parsedFiles > 0);
       assert.deepEqual({ ...b, durationMs: 0 }, { ...a, durationMs: 0 });
       assert.deepEqual(helped.report(defaultAnalysisOptions(), root), alone.report(defaultAnalysisOptions(), root));
@@ -129,11 +136,20 @@ describe('index workers (core/index/factsPool)', () => {
     dying.send = () => {
       if (++sent === 2) setImmediate(() => dying.die());
     };
-    const index = new WorkspaceIndex({ parser, host: { ...nodeIndexHost, startIndexWorkers: () => [dying] } });
+    const index = new WorkspaceIndex({ parser, host: { ...nodeIndexHost, startIndexWorkers: () => [dying] }, minFilesForWorkers: 0 });
     const b = await index.indexAll([{ root, limits: limits() }]);
     assert.equal(sent, 2);
     assert.deepEqual({ ...b, durationMs: 0 }, { ...a, durationMs: 0 });
     assert.deepEqual(index.report(defaultAnalysisOptions(), root), alone.report(defaultAnalysisOptions(), root));
+  });
+
+  it('small workspaces are indexed without starting workers', async () => {
+    let started = 0;
+    const host: IndexHost = { ...nodeIndexHost, startIndexWorkers: () => (started++, []) };
+    await new WorkspaceIndex({ parser, host }).indexAll([{ root: path.join(ROOT, 'allocator'), limits: limits() }]);
+    assert.equal(started, 0);
+    await new WorkspaceIndex({ parser, host, minFilesForWorkers: 10 }).indexAll([{ root: path.join(ROOT, 'allocator'), limits: limits() }]);
+    assert.equal(started, 1);
   });
 
   it('cancelling stops every worker thread before indexAll rejects', async function () {
@@ -147,7 +163,7 @@ describe('index workers (core/index/factsPool)', () => {
         return nodeIndexHost.readFile(p);
       },
     });
-    const index = new WorkspaceIndex({ parser, host });
+    const index = new WorkspaceIndex({ parser, host, minFilesForWorkers: 0 });
     await assert.rejects(index.indexAll([{ root: path.join(ROOT, 'allocator'), limits: limits() }], controller.signal), IndexCancelledError);
     assert.equal(exited.n, 2);
     assert.equal(index.summary().complete, false);
@@ -164,11 +180,11 @@ describe('index workers (core/index/factsPool)', () => {
       (async () => {
         const parser = await CParser.create(nodeModulesWasm());
         const limits = { ...defaultSettings().index, maxFiles: 10000 };
-        const done = await new WorkspaceIndex({ parser, host: nodeIndexHost }).indexAll([{ root: 'allocator', limits }]);
+        const done = await new WorkspaceIndex({ parser, host: nodeIndexHost, minFilesForWorkers: 0 }).indexAll([{ root: 'allocator', limits }]);
         const c = new AbortController();
         let n = 0;
         const host = { ...nodeIndexHost, readFile: (p) => { if (++n === 5) c.abort(); return nodeIndexHost.readFile(p); } };
-        const cancelled = await new WorkspaceIndex({ parser, host }).indexAll([{ root: 'allocator', limits }], c.signal).then(() => 'finished', (e) => e.constructor.name);
+        const cancelled = await new WorkspaceIndex({ parser, host, minFilesForWorkers: 0 }).indexAll([{ root: 'allocator', limits }], c.signal).then(() => 'finished', (e) => e.constructor.name);
         console.log(done.parsedFiles, cancelled);
       })();`;
     const started = Date.now();
