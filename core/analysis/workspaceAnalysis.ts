@@ -9,7 +9,8 @@ import * as path from 'node:path';
 import type { Tree } from 'web-tree-sitter';
 import type { CParser } from '../parsing/cParser';
 import { AnalysisModel } from './analyze';
-import { computeLineStarts, emptyFileFacts, extractFacts, extractItemFacts, mergeFacts, shiftFacts, type ExtractOptions, type FileFacts } from './facts';
+import { FlatTree, flatLanguage, type FlatArrays } from '../parsing/flatTree';
+import { computeLineStarts, emptyFileFacts, extractFacts, extractFlatFacts, extractItemFacts, mergeFacts, shiftFacts, type ExtractOptions, type FileFacts } from './facts';
 import { extractOptions, type AnalysisOptions } from './options';
 import { scanPreprocessor, type PpFacts } from './preprocessor';
 import type { AtomicReport, AuditReport, Finding } from './report';
@@ -45,17 +46,30 @@ const extractOptionsByParser = new WeakMap<CParser, ExtractOptions>();
  * thread and the index workers (core/host/indexWorker.ts) both extract through here.
  */
 export function factsOfText(parser: CParser, text: string): FileFacts {
-  let options = extractOptionsByParser.get(parser);
-  if (!options) extractOptionsByParser.set(parser, (options = { ...extractOptions(), parseSnippet: (t) => parser.parse(t) }));
   let tree: Tree | undefined;
   try {
     tree = parser.parse(text);
-    return extractFacts(tree, text, options);
+    return extractFacts(tree, text, optionsFor(parser));
   } catch {
     return emptyFileFacts();
   } finally {
     tree?.delete();
   }
+}
+
+/** factsOfText for a tree an index worker parsed and sent as a flat copy. */
+export function factsOfFlat(parser: CParser, text: string, arrays: FlatArrays): FileFacts {
+  try {
+    return extractFlatFacts(FlatTree.fromArrays(text, flatLanguage(parser.language), arrays), optionsFor(parser));
+  } catch {
+    return emptyFileFacts();
+  }
+}
+
+function optionsFor(parser: CParser): ExtractOptions {
+  let options = extractOptionsByParser.get(parser);
+  if (!options) extractOptionsByParser.set(parser, (options = { ...extractOptions(), parseSnippet: (t) => parser.parse(t) }));
+  return options;
 }
 
 export class WorkspaceAnalysis {

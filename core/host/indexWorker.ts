@@ -1,7 +1,8 @@
-// The index worker thread (dist/indexWorker.js): parses the texts it is sent and replies with their
-// facts. Started by indexWorkers.ts; the scheduling is core/index/factsPool.ts.
+// The index worker thread (dist/indexWorker.js): parses the texts it is sent and replies with a
+// flat copy of each tree, its buffer transferred. Started by indexWorkers.ts; the scheduling and
+// the fact extraction are on the main thread (core/index/factsPool.ts).
+import type { Tree } from 'web-tree-sitter';
 import { parentPort, workerData } from 'node:worker_threads';
-import { factsOfText } from '../analysis/workspaceAnalysis';
 import type { FactsJob, FactsReply } from '../index/factsPool';
 import { CParser, type CParserOptions } from '../parsing/cParser';
 
@@ -10,8 +11,17 @@ async function main(): Promise<void> {
   if (!port) throw new Error('indexWorker.js runs as a worker thread');
   const parser = await CParser.create((workerData as { wasm: CParserOptions }).wasm);
   port.on('message', (job: FactsJob) => {
-    const reply: FactsReply = { id: job.id, facts: factsOfText(parser, job.text) };
-    port.postMessage(reply);
+    let reply: FactsReply = { id: job.id, flat: null };
+    let tree: Tree | undefined;
+    try {
+      tree = parser.parse(job.text);
+      reply = { id: job.id, flat: parser.flatten(tree.rootNode, job.text).arrays() };
+    } catch {
+      // The main thread parses it again and gets the same failure (empty facts).
+    } finally {
+      tree?.delete();
+    }
+    port.postMessage(reply, reply.flat ? [reply.flat.buffer] : []);
   });
 }
 

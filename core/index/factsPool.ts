@@ -1,18 +1,23 @@
-// Index workers: threads that parse files and extract their facts while this thread reads the next
-// ones. The pool only schedules; the threads come from the host (core/host/indexWorkers.ts for
-// Node), so core stays free of worker_threads and tests can hand in fake ones.
+// Index workers: threads that parse files (the wasm half of the work) while this thread reads the
+// next ones and extracts facts from the trees they send back as flat copies (flatTree.ts; the
+// buffer is transferred, not copied). Facts are built here, so they come out exactly as a
+// single-threaded run builds them, and nothing object-shaped crosses threads. The pool only
+// schedules; the threads come from the host (core/host/indexWorkers.ts for Node), so core stays
+// free of worker_threads and tests can hand in fake ones.
 //
 // Jobs wait in a queue; each worker gets at most `depth` at a time, so the caller can take queued
 // jobs back (`steal`) and run them itself when the workers are busy: with two cores, this thread
 // parses too instead of waiting.
 import type { FileFacts } from '../analysis/facts';
+import type { FlatArrays } from '../parsing/flatTree';
 
 export interface FactsJob {
   id: number;
   text: string;
 }
 
-export type FactsReply = { id: number; facts: FileFacts };
+/** The job's tree as a flat copy, or null when the worker could not parse it. */
+export type FactsReply = { id: number; flat: FlatArrays | null };
 
 /** One worker thread, as the host starts it. */
 export interface FactsWorkerPort {
@@ -52,9 +57,11 @@ export class FactsPool {
   private closed = false;
   private wake: (() => void) | null = null;
 
+  /** `finish` turns a worker's reply into the job's facts (on this thread); it must not throw. */
   constructor(
     ports: FactsWorkerPort[],
-    private readonly depth = 2,
+    private readonly finish: (text: string, reply: FactsReply) => FileFacts,
+    private readonly depth = 4,
     private readonly stallMs = 60_000,
   ) {
     this.slots = ports.map((port) => ({ port, alive: true, inFlight: new Map(), active: Date.now() }));
@@ -78,7 +85,7 @@ export class FactsPool {
     return this.unsettled;
   }
 
-  /** The facts of `text`, from a worker, or from whoever steals the job. */
+  /** The facts of `text`, parsed by a worker, or by whoever steals the job. */
   extract(text: string): Promise<FileFacts> {
     if (this.closed) return Promise.reject(new FactsPoolClosedError());
     return new Promise<FileFacts>((resolve, reject) => {
@@ -163,7 +170,7 @@ export class FactsPool {
     slot.inFlight.delete(reply.id);
     slot.active = Date.now();
     this.unsettled--;
-    p.resolve(reply.facts);
+    p.resolve(this.finish(p.job.text, reply));
     this.dispatch();
     this.poke();
   }

@@ -1,7 +1,7 @@
 import type { Tree } from 'web-tree-sitter';
 import type { AnalysisOptions } from '../analysis/options';
 import type { AtomicReport, AuditReport, Finding } from '../analysis/report';
-import { WorkspaceAnalysis, factsOfText, safePreprocessor } from '../analysis/workspaceAnalysis';
+import { WorkspaceAnalysis, factsOfFlat, factsOfText, safePreprocessor } from '../analysis/workspaceAnalysis';
 import type { FileFacts } from '../analysis/facts';
 import type { PpFacts } from '../analysis/preprocessor';
 import type { CParser, CParserOptions } from '../parsing/cParser';
@@ -115,7 +115,7 @@ export class WorkspaceIndex {
       const total = listings.reduce((n, l) => n + l.paths.length, 0);
       if (total >= (this.options.minFilesForWorkers ?? 128)) {
         const ports = host.startIndexWorkers?.(parser.wasm) ?? [];
-        if (ports.length) pool = new FactsPool(ports);
+        if (ports.length) pool = new FactsPool(ports, (text, reply) => (reply.flat ? factsOfFlat(parser, text, reply.flat) : factsOfText(parser, text)));
       }
       let sliceStart = host.now();
       // Facts on this thread: jobs the workers have not started yet, or every file without workers.

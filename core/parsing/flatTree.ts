@@ -23,6 +23,13 @@ export interface SyntaxNode {
   descendantsOfType(types: string | string[]): (SyntaxNode | null)[];
 }
 
+/** A FlatTree's data without its text and tables. */
+export interface FlatArrays {
+  n: number;
+  cap: number;
+  buffer: ArrayBuffer;
+}
+
 /** Per-language tables the copy and its readers need. */
 export interface FlatLanguage {
   /** Node type by public symbol ('' for symbols the grammar hides). */
@@ -42,19 +49,40 @@ const MISSING = 2;
  * nodes i + 1, next[i + 1], ... up to next[i]; its field is the one TreeCursor.currentFieldId gives.
  */
 export class FlatTree {
+  readonly start: Int32Array;
+  readonly end: Int32Array;
+  /** Index just past the node's subtree. */
+  readonly next: Int32Array;
+  readonly parent: Int32Array;
+  readonly sym: Uint16Array;
+  readonly field: Uint16Array;
+  readonly flags: Uint8Array;
+
+  /** Views of one buffer of `cap` nodes (an index worker sends the buffer, transferred). */
   constructor(
     readonly text: string,
     readonly lang: FlatLanguage,
     readonly n: number,
-    readonly sym: Uint16Array,
-    readonly start: Int32Array,
-    readonly end: Int32Array,
-    readonly field: Uint16Array,
-    /** Index just past the node's subtree. */
-    readonly next: Int32Array,
-    readonly parent: Int32Array,
-    readonly flags: Uint8Array,
-  ) {}
+    readonly buffer: ArrayBuffer,
+    readonly cap: number,
+  ) {
+    this.start = new Int32Array(buffer, 0, cap);
+    this.end = new Int32Array(buffer, 4 * cap, cap);
+    this.next = new Int32Array(buffer, 8 * cap, cap);
+    this.parent = new Int32Array(buffer, 12 * cap, cap);
+    this.sym = new Uint16Array(buffer, 16 * cap, cap);
+    this.field = new Uint16Array(buffer, 18 * cap, cap);
+    this.flags = new Uint8Array(buffer, 20 * cap, cap);
+  }
+
+  /** What a worker sends back: structured-cloneable, with a buffer to transfer. */
+  arrays(): FlatArrays {
+    return { n: this.n, cap: this.cap, buffer: this.buffer };
+  }
+
+  static fromArrays(text: string, lang: FlatLanguage, a: FlatArrays): FlatTree {
+    return new FlatTree(text, lang, a.n, a.buffer, a.cap);
+  }
 
   /** The node type, as Node.type gives it. */
   type(i: number): string {
@@ -254,18 +282,9 @@ export function sameTree(a: FlatTree, b: FlatTree): boolean {
   return true;
 }
 
-function allocate(text: string, lang: FlatLanguage, cap: number) {
-  return {
-    sym: new Uint16Array(cap),
-    start: new Int32Array(cap),
-    end: new Int32Array(cap),
-    field: new Uint16Array(cap),
-    next: new Int32Array(cap),
-    parent: new Int32Array(cap),
-    flags: new Uint8Array(cap),
-    text,
-    lang,
-  };
+/** A FlatTree of `cap` nodes to fill in (n is set at the end). */
+function allocate(text: string, lang: FlatLanguage, cap: number): FlatTree {
+  return new FlatTree(text, lang, 0, new ArrayBuffer(21 * cap), cap);
 }
 
 /** The reference copy: a TreeCursor walk (what the memory copy must reproduce). */
@@ -300,7 +319,7 @@ export function flattenWithCursor(node: Node, text: string, lang: FlatLanguage):
   } finally {
     cursor.delete();
   }
-  return new FlatTree(text, lang, n, a.sym, a.start, a.end, a.field, a.next, a.parent, a.flags);
+  return new FlatTree(text, lang, n, a.buffer, cap);
 }
 
 // Offsets into tree-sitter's structs on wasm32 (lib/subtree.h, lib/parser.h, lib/tree.h).
@@ -338,7 +357,7 @@ interface Walk {
   named: boolean[];
   cap: number;
   n: number;
-  a: ReturnType<typeof allocate>;
+  a: FlatTree;
 }
 
 /**
@@ -385,7 +404,7 @@ function flattenFromMemory(node: Node, text: string, lang: FlatLanguage, heap: W
   if (childCount) children(w, ptr, node.startIndex * 2);
   else a.next[0] = w.n;
   if (w.n !== cap) return null;
-  return new FlatTree(text, lang, w.n, a.sym, a.start, a.end, a.field, a.next, a.parent, a.flags);
+  return new FlatTree(text, lang, w.n, a.buffer, cap);
 }
 
 /** A heap subtree whose children are being copied (the walk keeps its own stack: trees nest deep). */
