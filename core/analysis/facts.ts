@@ -8,7 +8,7 @@
 // ends, because some of what decides them (an operator, whether an `if` body only prints) is only
 // seen after the value.
 import type { Node, Tree } from 'web-tree-sitter';
-import { flatten, type FlatTree, type SyntaxNode } from '../parsing/flatTree';
+import { flatten, type FlatLanguage, type FlatTree, type SyntaxNode } from '../parsing/flatTree';
 import type { AtomicOp, EvidenceKind } from './report';
 import { evaluateGateDefault, type GateValue } from './envDefault';
 import { isAtomicBuiltin, isGetenv } from '../parsing/scan';
@@ -173,6 +173,8 @@ class Frame {
     readonly field: string | null,
     /** Index of this node among its parent's named + anonymous children. */
     readonly childIndex: number,
+    /** Its children's field names matter (FIELD_PARENTS). */
+    readonly fieldParent: boolean,
   ) {}
 
   /** binary/unary/assignment/update/pointer operator, looked up when the node is entered. */
@@ -233,6 +235,8 @@ interface FunctionScope {
   /** Locals that received a value worth following; only their uses are recorded. */
   tracked: Set<string>;
   getenvs: GetenvFact[];
+  /** A dump/print/report function (ExtractOptions.isReportingFunction): its reads only feed output. */
+  reporting: boolean;
 }
 
 /** `return NULL;`, `return -1;`, `return -EINVAL;`, `return MAP_FAILED;`: an error exit. */
@@ -261,6 +265,32 @@ export function atomicOpOf(callee: string): AtomicOp {
   if (/^load/.test(n)) return 'load';
   if (/^(store|clear|lock_release)/.test(n) || n === 'init') return 'store';
   return 'rmw';
+}
+
+// How the walk treats each node type (by symbol): anonymous nodes and SKIP types get no frame
+// (nothing reads them), literals no frame either (only their parent call does), and
+// FIELD_PARENTS are the frames whose children's field names are looked up.
+const KIND_ANONYMOUS = 0;
+const KIND_SKIP = 1;
+const KIND_LITERAL = 2;
+const KIND_NODE = 3;
+const KIND_FIELD_PARENT = 4;
+const LITERALS = new Set(['string_literal', 'number_literal', 'concatenated_string']);
+const kindTables = new WeakMap<FlatLanguage, Uint8Array>();
+
+function kindsOf(lang: FlatLanguage): Uint8Array {
+  let kinds = kindTables.get(lang);
+  if (!kinds) {
+    kinds = new Uint8Array(lang.types.length);
+    lang.types.forEach((type, id) => {
+      if (!lang.named[id]) kinds![id] = KIND_ANONYMOUS;
+      else if (SKIP.has(type)) kinds![id] = KIND_SKIP;
+      else if (LITERALS.has(type)) kinds![id] = KIND_LITERAL;
+      else kinds![id] = FIELD_PARENTS.has(type) ? KIND_FIELD_PARENT : KIND_NODE;
+    });
+    kindTables.set(lang, kinds);
+  }
+  return kinds;
 }
 
 // Shared empty values (frozen: facts are read-only); a call gets its own once it has one.
@@ -367,6 +397,7 @@ class Extractor {
   private readonly types: string[];
   private readonly named: boolean[];
   private readonly fields: (string | null)[];
+  private readonly kinds: Uint8Array;
   private lineStarts?: number[];
 
   constructor(
@@ -378,6 +409,7 @@ class Extractor {
     this.types = flat.lang.types;
     this.named = flat.lang.named;
     this.fields = flat.lang.fields;
+    this.kinds = kindsOf(flat.lang);
     this.lineStarts = lineStarts;
   }
 
@@ -400,9 +432,12 @@ class Extractor {
       const typeId = sym[i];
       let frame: Frame | null = null;
       let descend = false;
-      if (this.named[typeId]) {
+      // ERROR (symbol 0xffff) is past the table: no frame, as for anonymous nodes.
+      const kind = this.kinds[typeId] ?? KIND_ANONYMOUS;
+      if (kind === KIND_LITERAL) this.literal(i, childIndex);
+      else if (kind !== KIND_SKIP && kind !== KIND_ANONYMOUS) {
         const parent = this.frames[this.frames.length - 1];
-        frame = new Frame(this.types[typeId], parent && FIELD_PARENTS.has(parent.type) ? this.fields[field[i]] : null, childIndex);
+        frame = new Frame(this.types[typeId], parent?.fieldParent ? this.fields[field[i]] : null, childIndex, kind === KIND_FIELD_PARENT);
         // The node is on top of the stack while it is entered and left.
         this.frames.push(frame);
         descend = this.enter(frame, i);
@@ -480,32 +515,32 @@ class Extractor {
   }
 
   /** Returns false to skip the node's children. */
+  /**
+   * A string or number literal (named, no frame: nothing below it or after it looks at it).
+   * Literal arguments: getenv-wrapper names, preset values.
+   */
+  private literal(i: number, childIndex: number): void {
+    const parent = this.frames[this.frames.length - 1];
+    if (parent?.type !== 'argument_list') return;
+    const call = this.frames[this.frames.length - 2]?.call;
+    if (!call) return;
+    const type = this.types[this.flat.sym[i]];
+    const index = (childIndex - 1) >> 1;
+    const raw = this.text.slice(this.flat.start[i], this.flat.end[i]);
+    if (type === 'string_literal') {
+      if (call.strings === NO_LITERALS) call.strings = {};
+      call.strings[index] = raw.replace(/^[LuU8]*"|"$/g, '');
+    } else if (type === 'number_literal') {
+      if (call.numbers === NO_LITERALS) call.numbers = {};
+      call.numbers[index] = raw;
+    }
+  }
+
   private enter(frame: Frame, i: number): boolean {
     const parent = this.parent();
     const type = frame.type;
-    if (SKIP.has(type)) return false;
     if (OPERATOR_NODES.has(type)) frame.op = this.operator(i);
     switch (type) {
-      case 'string_literal':
-      case 'number_literal':
-      case 'concatenated_string':
-        // Literal arguments: getenv-wrapper names, preset values.
-        if (parent?.type === 'argument_list') {
-          const call = this.frames[this.frames.length - 3]?.call;
-          if (call) {
-            this.range(frame, i);
-            const index = (frame.childIndex - 1) >> 1;
-            const raw = this.text.slice(frame.start, frame.end);
-            if (type === 'string_literal') {
-              if (call.strings === NO_LITERALS) call.strings = {};
-              call.strings[index] = raw.replace(/^[LuU8]*"|"$/g, '');
-            } else if (type === 'number_literal') {
-              if (call.numbers === NO_LITERALS) call.numbers = {};
-              call.numbers[index] = raw;
-            }
-          }
-        }
-        return false;
       case 'ERROR':
         return true;
       case 'function_definition':
@@ -671,7 +706,7 @@ class Extractor {
       getenvParam: null,
       atomicParam: null,
     });
-    this.fn = { index: this.facts.functions.length - 1, node, start, locals, pendingUses: [], sites: [], localUses: new Map(), tracked: new Set(), getenvs: [] };
+    this.fn = { index: this.facts.functions.length - 1, node, start, locals, pendingUses: [], sites: [], localUses: new Map(), tracked: new Set(), getenvs: [], reporting: this.options.isReportingFunction(name) };
     return name;
   }
 
@@ -1038,25 +1073,32 @@ class Extractor {
 
   // Facts are read-only once extracted, so equal keys and contexts are one object per file: a
   // file names the same counter and sits in the same branch many times over.
-  private readonly keys = new Map<string, AccessKey>();
+  /** Keys by their text (which nearly always decides the rest). */
+  private readonly keys = new Map<string, AccessKey[]>();
   private readonly contexts = new Map<string, SiteContext>();
+  private lastContext: SiteContext | null = null;
 
   private interned(key: AccessKey): AccessKey {
-    const id = `${key.rootKind}\u0001${key.root}\u0001${key.path.join('.')}\u0001${key.text}`;
-    const hit = this.keys.get(id);
-    if (hit) return hit;
+    const same = this.keys.get(key.text);
+    if (same) {
+      for (const k of same) if (k.root === key.root && k.rootKind === key.rootKind && samePath(k.path, key.path)) return k;
+    }
     if (!key.path.length) key.path = NO_PATH;
-    this.keys.set(id, key);
+    if (same) same.push(key);
+    else this.keys.set(key.text, [key]);
     return key;
   }
 
   private context(refs: SiteRefs): SiteContext {
     const ctx = siteContext(refs);
+    // Sites one after the other usually sit in the same branch.
+    const last = this.lastContext;
+    if (last && sameContext(last, ctx)) return last;
     const id = `${+ctx.slowBranch}${+ctx.errorBranch}\u0001${ctx.warmBranch ?? '\u0002'}\u0001${ctx.coldBranch ?? '\u0002'}\u0001${ctx.conditionNames.join('\u0001')}`;
-    const hit = this.contexts.get(id);
-    if (hit) return hit;
-    this.contexts.set(id, ctx);
-    return ctx;
+    let hit = this.contexts.get(id);
+    if (!hit) this.contexts.set(id, (hit = ctx));
+    this.lastContext = hit;
+    return hit;
   }
 
   private addArgument(call: CallFact, arg: CallFact['args'][number]): void {
@@ -1093,7 +1135,7 @@ class Extractor {
    */
   private use(top: number, pos: { line: number; column: number }, text: string, localUses?: PendingUse[]): Use {
     const locals = this.fn?.locals;
-    const { use, ifFrame } = classifyUse(this.frames, top, pos, text, this.options, (n) => !!locals?.has(n));
+    const { use, ifFrame } = classifyUse(this.frames, top, pos, text, this.options, (n) => !!locals?.has(n), !!this.fn?.reporting);
     const pending: PendingUse = { use, ifFrame };
     if (localUses) localUses.push(pending);
     else if (this.fn && (ifFrame || use.kind === 'local')) this.fn.pendingUses.push(pending);
@@ -1208,8 +1250,9 @@ function classifyUse(
   text: string,
   options: ExtractOptions,
   isLocal: (name: string) => boolean,
+  /** Inside a dump/print/report function: its reads only feed its output. */
+  reporting: boolean,
 ): { use: Use; ifFrame?: Frame } {
-  const reporting = reportingFunction(frames, options);
   const mk = (kind: Use['kind'], extra: Partial<Use> = {}, ifFrame?: Frame): { use: Use; ifFrame?: Frame } => {
     if (reporting && kind !== 'discard' && kind !== 'local' && kind !== 'return') return { use: useOf(kind === 'print' ? 'print' : 'print-guard', pos, text, extra) };
     return { use: useOf(kind, pos, text, extra), ifFrame };
@@ -1301,12 +1344,6 @@ function condOrCompare(frames: Frame[], i: number, mk: (k: Use['kind'], extra?: 
   return mk('condition');
 }
 
-/** Reads inside a dump/print/report function only feed its output. */
-function reportingFunction(frames: Frame[], options: ExtractOptions): boolean {
-  for (const f of frames) if (f.type === 'function_definition' && f.name) return options.isReportingFunction(f.name);
-  return false;
-}
-
 function siteContext(refs: SiteRefs): SiteContext {
   const ctx: SiteContext = { slowBranch: refs.afterLikelyReturn, errorBranch: false, warmBranch: null, coldBranch: null, conditionNames: [...refs.guardNames] };
   let innermost = true;
@@ -1327,6 +1364,16 @@ function siteContext(refs: SiteRefs): SiteContext {
     if (inConsequence && !f.negated && f.condNames) ctx.conditionNames.push(...f.condNames);
   }
   return ctx;
+}
+
+function samePath(a: string[], b: string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function sameContext(a: SiteContext, b: SiteContext): boolean {
+  return a.slowBranch === b.slowBranch && a.errorBranch === b.errorBranch && a.warmBranch === b.warmBranch && a.coldBranch === b.coldBranch && samePath(a.conditionNames, b.conditionNames);
 }
 
 // ---- small tree helpers ---------------------------------------------------------------------
