@@ -40,6 +40,8 @@ const programs = [
   { ...node, entryPoints: { extension: 'src/extension.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { server: 'server/main.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { cli: 'cli/main.ts' }, outdir: 'dist', banner: { js: `#!/usr/bin/env node\n${node.banner.js}` } },
+  // The index worker thread the server and the CLI start (core/host/indexWorkers.ts finds it next to them).
+  { ...node, entryPoints: { indexWorker: 'core/host/indexWorker.ts' }, outdir: 'dist' },
   {
     ...common,
     platform: 'browser',
@@ -51,7 +53,7 @@ const programs = [
 ];
 
 // The benchmark is bundled and minified like the shipped server, so it measures that code (not tsx).
-const builds = bench ? [{ ...node, minify: true, sourcemap: false, entryPoints: { benchIndex: 'scripts/benchIndex.ts' }, outdir: 'out/bench' }] : programs;
+const builds = bench ? [{ ...node, minify: true, sourcemap: false, entryPoints: { benchIndex: 'scripts/benchIndex.ts', indexWorker: 'core/host/indexWorker.ts' }, outdir: 'out/bench' }] : programs;
 
 function copyAssets() {
   mkdirSync('dist', { recursive: true });

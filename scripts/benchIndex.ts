@@ -5,7 +5,9 @@
 // renamed per copy, plus one 3,000-line file. Prints: the raw parse time of every file, the cold
 // index time (glob + read + prefilter + parse + facts + the workspace report) and their ratio;
 // the re-analysis time after a one-line edit in the 3,000-line file (median of 20, incremental
-// reparse + facts + report, as the language server does it); and peak RSS.
+// reparse + facts + report, as the language server does it); and peak RSS (getrusage's maxrss:
+// the whole process, index worker threads included). ALLOC_LENS_INDEX_WORKERS sets the number of
+// index workers (the bundle's indexWorker.js sits next to it in out/bench/).
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';

@@ -68,10 +68,13 @@ type ReadRef = { keys: string[]; file: AnalyzedFile } & ({ read: ReadFact; site?
 
 interface FileState {
   file: AnalyzedFile;
-  /** Directives (with lines): flags and regions are redone only when one of these changes. */
-  ppSig: string;
-  declSig: string;
-  graphSig: string;
+  /**
+   * Directives (with lines): flags and regions are redone only when one of these changes.
+   * Computed when first compared (an edit of the file), not when the file is added.
+   */
+  ppSig?: string;
+  declSig?: string;
+  graphSig?: string;
   sites: Site[];
   reads: ReadRef[];
   /** Match keys of this file's write sites (which reads matter to it). */
@@ -105,7 +108,8 @@ export class AnalysisModel {
   private temps = new Map<string, { temp: Temperature; reason: string }>();
   private gateState: { reports: EnvGateReport[]; index: GateIndex } | null = null;
   // Reads by match key (kept up to date per file).
-  private readIndex = new Map<string, Set<ReadRef>>();
+  /** In insertion order; lists, not sets, because there are tens of thousands of keys. */
+  private readIndex = new Map<string, ReadRef[]>();
   private readonly ignoredReads: RegExp[];
   /** The macro values the cached findings were computed under. */
   private envSig = '';
@@ -122,13 +126,20 @@ export class AnalysisModel {
   /** Adds or replaces a file. */
   setFile(file: AnalyzedFile): void {
     const old = this.states.get(file.file);
-    const declSig = declSignature(file.facts);
-    const graphSig = graphSignature(file.facts);
-    if (!old || old.declSig !== declSig) this.declsDirty = true;
-    if (!old || old.graphSig !== graphSig) this.graphDirty = true;
-    const ppSig = old && old.file.pp === file.pp ? old.ppSig : ppSignature(file.pp);
-    if (!old || old.ppSig !== ppSig) this.ppVersion++;
-    const state: FileState = { file, ppSig, declSig, graphSig, sites: [], reads: [], siteKeys: new Set(), cached: null };
+    const state: FileState = { file, sites: [], reads: [], siteKeys: new Set(), cached: null };
+    if (old) {
+      state.declSig = declSignature(file.facts);
+      state.graphSig = graphSignature(file.facts);
+      state.ppSig = old.file.pp === file.pp ? (old.ppSig ??= ppSignature(old.file.pp)) : ppSignature(file.pp);
+      if ((old.declSig ??= declSignature(old.file.facts)) !== state.declSig) this.declsDirty = true;
+      if ((old.graphSig ??= graphSignature(old.file.facts)) !== state.graphSig) this.graphDirty = true;
+      if ((old.ppSig ??= ppSignature(old.file.pp)) !== state.ppSig) this.ppVersion++;
+    } else {
+      this.declsDirty = true;
+      this.graphDirty = true;
+      this.ppVersion++;
+    }
+    this.evidenceCache.clear();
     // Keep the sorted file list in step: replace the old state in place, or re-sort on additions.
     const at = old && this.sortedStates ? this.sortedStates.indexOf(old) : -1;
     if (at >= 0) this.sortedStates![at] = state;
@@ -147,6 +158,7 @@ export class AnalysisModel {
   }
 
   removeFile(name: string): void {
+    this.evidenceCache.clear();
     if (this.states.delete(name)) {
       this.ppVersion++;
       this.sortedStates = null;
@@ -168,7 +180,10 @@ export class AnalysisModel {
     this.callsTo = new Map();
     this.readIndex = new Map();
     this.canonCache.clear();
+    this.matchKeysCache = new WeakMap();
+    this.fnAtCache = new WeakMap();
     this.atomicCanon = null;
+    this.evidenceCache.clear();
     for (const s of this.states.values()) {
       const facts = s.file.facts;
       if (!facts) continue;
@@ -217,14 +232,23 @@ export class AnalysisModel {
       if (kept.length) this.fns.set(fact.name, kept);
       else this.fns.delete(fact.name);
     }
-    for (const call of s.file.facts?.calls ?? []) {
-      const list = this.callsTo.get(call.callee);
+    // Each callee once: a file calls the same function (an atomic builtin) many times.
+    for (const callee of new Set((s.file.facts?.calls ?? []).map((c) => c.callee))) {
+      const list = this.callsTo.get(callee);
       if (!list) continue;
       const kept = list.filter((c) => c.file !== s.file);
-      if (kept.length) this.callsTo.set(call.callee, kept);
-      else this.callsTo.delete(call.callee);
+      if (kept.length) this.callsTo.set(callee, kept);
+      else this.callsTo.delete(callee);
     }
-    for (const r of s.reads) for (const k of r.keys) this.readIndex.get(k)?.delete(r);
+    if (s.reads.length) {
+      const gone = new Set(s.reads);
+      const touched = new Set<string>();
+      for (const r of s.reads) for (const k of r.keys) touched.add(k);
+      for (const k of touched) {
+        const list = this.readIndex.get(k);
+        if (list) this.readIndex.set(k, list.filter((r) => !gone.has(r)));
+      }
+    }
   }
 
   /** Clears the cached atomics of the files whose counters the changed file reads or writes. */
@@ -262,9 +286,9 @@ export class AnalysisModel {
     s.reads = reads;
     for (const r of reads) {
       for (const k of r.keys) {
-        let set = this.readIndex.get(k);
-        if (!set) this.readIndex.set(k, (set = new Set()));
-        set.add(r);
+        const list = this.readIndex.get(k);
+        if (!list) this.readIndex.set(k, [r]);
+        else if (list[list.length - 1] !== r) list.push(r);
       }
     }
   }
@@ -282,9 +306,21 @@ export class AnalysisModel {
 
   private fnAt(file: AnalyzedFile, index: number): FnRef | null {
     if (index < 0 || !file.facts) return null;
-    const fact = file.facts.functions[index];
-    return fact ? (this.resolveFn(fact.name, file) ?? null) : null;
+    let refs = this.fnAtCache.get(file);
+    if (!refs) this.fnAtCache.set(file, (refs = []));
+    let ref = refs[index];
+    if (ref === undefined) {
+      const fact = file.facts.functions[index];
+      refs[index] = ref = fact ? (this.resolveFn(fact.name, file) ?? null) : null;
+    }
+    return ref;
   }
+
+  /**
+   * fnAt by file and index: a function of a file resolves to that file's own definition, which
+   * only changes when the file does (a new AnalyzedFile) or the tables are rebuilt.
+   */
+  private fnAtCache = new WeakMap<AnalyzedFile, (FnRef | null)[]>();
 
   /** The definition a call of `name` from `file` reaches: the same file's (static) one first. */
   private resolveFn(name: string, file?: AnalyzedFile): FnRef | undefined {
@@ -313,6 +349,15 @@ export class AnalysisModel {
 
   /** The names an access can be matched by: `g.f` and, for a typed root, `Type.f`. */
   private matchKeys(key: AccessKey): string[] {
+    let keys = this.matchKeysCache.get(key);
+    if (!keys) this.matchKeysCache.set(key, (keys = this.matchKeysUncached(key)));
+    return keys;
+  }
+
+  /** By key object (a file's facts share equal keys); cleared with the declaration tables. */
+  private matchKeysCache = new WeakMap<AccessKey, string[]>();
+
+  private matchKeysUncached(key: AccessKey): string[] {
     const path = key.path.join('.');
     if (key.rootKind === 'type') return [`${this.canonType(key.root)}.${path}`];
     const keys = [path ? `${key.root}.${path}` : key.root];
@@ -503,20 +548,7 @@ export class AnalysisModel {
     const out: AtomicReport[] = [];
     for (const site of s.sites) {
       if (site.op === 'load') continue; // loads are evidence, not write sites
-      const seen = new Set<string>();
-      const evidence: Evidence[] = [];
-      const refs = new Set<ReadRef>();
-      for (const k of this.matchKeys(site.key)) for (const r of this.readIndex.get(k) ?? []) refs.add(r);
-      for (const r of refs) {
-        for (const e of this.evidenceOf(r)) {
-          const id = `${e.file}:${e.line}:${e.column}:${e.kind}`;
-          if (seen.has(id)) continue;
-          seen.add(id);
-          evidence.push(e);
-        }
-      }
-      evidence.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || (a.column ?? 0) - (b.column ?? 0));
-      const { classification, reason } = classify(evidence);
+      const { evidence, classification, reason } = this.evidenceFor(site.key);
       const fnTemp = this.fnTemperature(site.fn);
       const siteTemp = this.siteTemperature(fnTemp.temp, site.ctx, '');
       const temperatureReason = siteTemp.why && siteTemp.temp !== fnTemp.temp ? `${siteTemp.why}; ${site.fn?.fact.name} is ${fnTemp.temp}: ${fnTemp.reason}` : fnTemp.reason;
@@ -549,6 +581,37 @@ export class AnalysisModel {
     return { atomics: out, findings: this.fileFindings(s, out, env, gateReports) };
   }
 
+  /**
+   * Everything that reads the object `key` names, and what that makes it. The same for every
+   * site of one counter, so it is kept until any file changes.
+   */
+  private evidenceFor(key: AccessKey): { evidence: Evidence[]; classification: Classification; reason: string } {
+    const keys = this.matchKeys(key);
+    const id = keys.join('\u0001');
+    let hit = this.evidenceCache.get(id);
+    if (!hit) {
+      const seen = new Set<string>();
+      const evidence: Evidence[] = [];
+      const refs = new Set<ReadRef>();
+      for (const k of keys) for (const r of this.readIndex.get(k) ?? []) refs.add(r);
+      for (const r of refs) {
+        for (const e of this.evidenceOf(r)) {
+          const eid = `${e.file}:${e.line}:${e.column}:${e.kind}`;
+          if (seen.has(eid)) continue;
+          seen.add(eid);
+          evidence.push(e);
+        }
+      }
+      evidence.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || (a.column ?? 0) - (b.column ?? 0));
+      hit = { evidence, ...classify(evidence) };
+      this.evidenceCache.set(id, hit);
+    }
+    // Each site gets its own array (the evidence items are shared).
+    return { ...hit, evidence: hit.evidence.slice() };
+  }
+
+  private readonly evidenceCache = new Map<string, { evidence: Evidence[]; classification: Classification; reason: string }>();
+
   // ---- ENV gates -------------------------------------------------------------------------------
 
   private gates(): { reports: EnvGateReport[]; index: GateIndex } {
@@ -566,7 +629,7 @@ export class AnalysisModel {
     for (const s of this.states.values()) {
       const f = s.file;
       if (!f.facts) continue;
-      for (const ga of f.facts.globalAssigns) assignsByCallee.set(ga.callee, [...(assignsByCallee.get(ga.callee) ?? []), ga.global]);
+      for (const ga of f.facts.globalAssigns) pushTo(assignsByCallee, ga.callee, ga.global);
       for (const g of f.facts.getenvs) {
         if (g.name) reads.push({ name: g.name, file: f, fn: this.fnAt(f, g.fn), line: g.line, column: g.column, value: g.value, cachedIn: g.cachedIn });
       }
@@ -587,10 +650,15 @@ export class AnalysisModel {
       }
     }
     const getters = new Map<string, string[]>();
-    for (const [fname, refs] of this.fns) for (const ref of refs) for (const g of ref.fact.returnsGlobals) getters.set(g, [...(getters.get(g) ?? []), fname]);
-    const presets = this.presets();
+    for (const [fname, refs] of this.fns) for (const ref of refs) for (const g of ref.fact.returnsGlobals) pushTo(getters, g, fname);
+    const presetsByVariable = new Map<string, ReturnType<AnalysisModel['presets']>>();
+    for (const p of this.presets()) {
+      const list = presetsByVariable.get(p.variable);
+      if (list) list.push(p);
+      else presetsByVariable.set(p.variable, [p]);
+    }
     const byName = new Map<string, Read[]>();
-    for (const r of reads) byName.set(r.name, [...(byName.get(r.name) ?? []), r]);
+    for (const r of reads) pushTo(byName, r.name, r);
     const reports: EnvGateReport[] = [];
     const predicates = new Map<string, Set<string>>();
     for (const [name, rs] of byName) {
@@ -611,7 +679,7 @@ export class AnalysisModel {
       for (const p of [...preds]) for (const g of getters.get(p) ?? []) preds.add(g);
       predicates.set(name, preds);
       const { kind, value } = gateDefault(primary.value);
-      const own = presets.filter((x) => x.variable === name);
+      const own = presetsByVariable.get(name) ?? [];
       const profiles: Record<string, string> = {};
       for (const p of own) profiles[p.profile] = p.value;
       reports.push({
@@ -811,7 +879,7 @@ export class AnalysisModel {
       findings.push(...s.cached.findings);
     }
     const byGate = new Map<string, SourceRef[]>();
-    for (const a of atomics) for (const g of a.gates) byGate.set(g, [...(byGate.get(g) ?? []), { file: a.file, line: a.line, column: a.column }]);
+    for (const a of atomics) for (const g of a.gates) pushTo(byGate, g, { file: a.file, line: a.line, column: a.column });
     const gateReports = gates.reports.map((g) => ({ ...g, gatedAtomics: byGate.get(g.name) ?? [] }));
     const { flags, regions, undefaulted } = this.flags(env, envSig);
     if (undefaulted.length) {
@@ -843,7 +911,7 @@ class GateIndex {
     // A function is gated by G when every call of it sits under G or inside a function gated by G.
     // One pass per round over the call graph with the set of gates per function.
     const names = [...new Set(fns.map((f) => f.fact.name))];
-    for (const [gate, preds] of predicates) for (const p of preds) this.byPredicate.set(p, [...(this.byPredicate.get(p) ?? []), gate]);
+    for (const [gate, preds] of predicates) for (const p of preds) pushTo(this.byPredicate, p, gate);
     const gatesOfSite = (ctx: SiteContext): string[] => {
       const out = new Set<string>();
       for (const n of ctx.conditionNames) for (const g of this.byPredicate.get(n) ?? []) out.add(g);
@@ -889,6 +957,13 @@ class GateIndex {
     for (const n of ctx.conditionNames) for (const g of this.byPredicate.get(n) ?? []) out.add(g);
     return [...out].sort();
   }
+}
+
+/** Appends to the list under `key` (the lists are built once, so appending in place is safe). */
+function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }
 
 function gateDefault(v: GetenvFact['value']): { kind: GateDefault; value: string | null } {

@@ -3,7 +3,7 @@
 // take: `(e && *e && *e != '0') ? 1 : 0` (OFF), `(e && *e == '0') ? 0 : 1` (ON),
 // `if (e == NULL || *e == '\0') return 64;`, lazy `static int g = -1; if (g < 0) {...}` caches,
 // and wrappers whose default is a parameter (`env_flag("X", 1)`). Anything else is unknown.
-import type { Node } from 'web-tree-sitter';
+import type { SyntaxNode as Node } from '../parsing/flatTree';
 
 export type GateValue =
   | { kind: 'pending' }

@@ -1,12 +1,14 @@
-// Per-file facts: one cursor walk over a tree-sitter tree turns a C file into plain data (functions,
-// calls, atomic operations, reads of objects, getenv calls, preset calls, declarations). The
-// workspace analysis (analyze.ts) joins the facts of every file; nothing here looks across files.
+// Per-file facts: one walk over a parsed C file turns it into plain data (functions, calls, atomic
+// operations, reads of objects, getenv calls, preset calls, declarations). The workspace analysis
+// (analyze.ts) joins the facts of every file; nothing here looks across files.
 //
-// The walk keeps its own stack of frames instead of asking tree-sitter for parents: a parent
-// lookup crosses into wasm every time, a frame is a JS object. Uses of a value (is it printed,
-// tested, returned...) are classified when the enclosing function ends, because some of what
-// decides them (an operator, whether an `if` body only prints) is only seen after the value.
-import { Query, type Node, type Tree, type TreeCursor } from 'web-tree-sitter';
+// The walk runs over a flat copy of the tree (core/parsing/flatTree.ts), not web-tree-sitter's
+// cursor, whose every call crosses into wasm; it keeps its own stack of frames for the parents.
+// Uses of a value (is it printed, tested, returned...) are classified when the enclosing function
+// ends, because some of what decides them (an operator, whether an `if` body only prints) is only
+// seen after the value.
+import type { Node, Tree } from 'web-tree-sitter';
+import { flatten, type FlatLanguage, type FlatTree, type SyntaxNode } from '../parsing/flatTree';
 import type { AtomicOp, EvidenceKind } from './report';
 import { evaluateGateDefault, type GateValue } from './envDefault';
 import { isAtomicBuiltin, isGetenv } from '../parsing/scan';
@@ -161,44 +163,51 @@ interface Chain {
   path: string[];
 }
 
-interface Frame {
-  type: string;
-  field: string | null;
-  /** Index of this node among its parent's named + anonymous children. */
-  childIndex: number;
-  start: number;
-  end: number;
+/** One node on the walk's stack. Every field is declared up front: one object shape for all frames. */
+class Frame {
+  start = -1;
+  end = -1;
+
+  constructor(
+    readonly type: string,
+    readonly field: string | null,
+    /** Index of this node among its parent's named + anonymous children. */
+    readonly childIndex: number,
+    /** Its children's field names matter (FIELD_PARENTS). */
+    readonly fieldParent: boolean,
+  ) {}
+
   /** binary/unary/assignment/update/pointer operator, looked up when the node is entered. */
-  op?: string;
+  op: string | undefined = undefined;
   /** call_expression: the callee identifier, and the fact recorded for the call. */
-  callee?: string;
-  call?: CallFact;
+  callee: string | undefined = undefined;
+  call: CallFact | undefined = undefined;
   /** identifier/field/subscript/pointer/parenthesized/cast: the object named so far. */
-  chain?: Chain;
+  chain: Chain | undefined = undefined;
   /** assignment_expression: the callee of a call on its right-hand side. */
-  rightCallee?: string;
+  rightCallee: string | undefined = undefined;
   /** assignment/update: where its target is written. */
-  targetStart?: number;
-  targetEnd?: number;
+  targetStart: number | undefined = undefined;
+  targetEnd: number | undefined = undefined;
   /** if_statement and friends. */
-  likely?: 'likely' | 'unlikely';
-  negated?: boolean;
-  condNames?: string[];
-  profile?: { name: string; selector: string } | null;
+  likely: 'likely' | 'unlikely' | undefined = undefined;
+  negated: boolean | undefined = undefined;
+  condNames: string[] | undefined = undefined;
+  profile: { name: string; selector: string } | null | undefined = undefined;
   /** if_statement: its consequence / alternative contains an error exit or a warm/cold call. */
-  errorExit?: boolean;
-  warmCall?: string | null;
-  coldCall?: string | null;
+  errorExit: boolean | undefined = undefined;
+  warmCall: string | null | undefined = undefined;
+  coldCall: string | null | undefined = undefined;
   /** if_statement: the branch bodies do something else than printing. */
-  nonPrint?: boolean;
+  nonPrint: boolean | undefined = undefined;
   /** if_statement: the branch bodies print. */
-  prints?: boolean;
-  returns?: boolean;
+  prints: boolean | undefined = undefined;
+  returns: boolean | undefined = undefined;
   /** compound_statement: names gated by earlier `if (!X) return;`, and "after a likely return". */
-  guardNames?: string[];
-  afterLikelyReturn?: boolean;
+  guardNames: string[] | undefined = undefined;
+  afterLikelyReturn: boolean | undefined = undefined;
   /** function_definition: its name. init_declarator: the declared name. */
-  name?: string;
+  name: string | undefined = undefined;
 }
 
 /** What decides a site's context, captured when the site is seen and evaluated at function end. */
@@ -216,7 +225,7 @@ interface PendingUse {
 
 interface FunctionScope {
   index: number;
-  node: Node;
+  node: SyntaxNode;
   start: number;
   locals: Map<string, { type: string; aliasOf: AccessKey | null }>;
   pendingUses: PendingUse[];
@@ -226,6 +235,8 @@ interface FunctionScope {
   /** Locals that received a value worth following; only their uses are recorded. */
   tracked: Set<string>;
   getenvs: GetenvFact[];
+  /** A dump/print/report function (ExtractOptions.isReportingFunction): its reads only feed output. */
+  reporting: boolean;
 }
 
 /** `return NULL;`, `return -1;`, `return -EINVAL;`, `return MAP_FAILED;`: an error exit. */
@@ -256,30 +267,50 @@ export function atomicOpOf(callee: string): AtomicOp {
   return 'rmw';
 }
 
+// How the walk treats each node type (by symbol): anonymous nodes and SKIP types get no frame
+// (nothing reads them), literals no frame either (only their parent call does), and
+// FIELD_PARENTS are the frames whose children's field names are looked up.
+const KIND_ANONYMOUS = 0;
+const KIND_SKIP = 1;
+const KIND_LITERAL = 2;
+const KIND_NODE = 3;
+const KIND_FIELD_PARENT = 4;
+const LITERALS = new Set(['string_literal', 'number_literal', 'concatenated_string']);
+const kindTables = new WeakMap<FlatLanguage, Uint8Array>();
+
+function kindsOf(lang: FlatLanguage): Uint8Array {
+  let kinds = kindTables.get(lang);
+  if (!kinds) {
+    kinds = new Uint8Array(lang.types.length);
+    lang.types.forEach((type, id) => {
+      if (!lang.named[id]) kinds![id] = KIND_ANONYMOUS;
+      else if (SKIP.has(type)) kinds![id] = KIND_SKIP;
+      else if (LITERALS.has(type)) kinds![id] = KIND_LITERAL;
+      else kinds![id] = FIELD_PARENTS.has(type) ? KIND_FIELD_PARENT : KIND_NODE;
+    });
+    kindTables.set(lang, kinds);
+  }
+  return kinds;
+}
+
+// Shared empty values (frozen: facts are read-only); a call gets its own once it has one.
+const NO_PATH: string[] = Object.freeze([]) as unknown as string[];
+const NO_ARGS: CallFact['args'] = Object.freeze([]) as unknown as CallFact['args'];
+const NO_LITERALS: Record<number, string> = Object.freeze({});
+
 /** Index of the target argument of an atomic builtin (always the first). */
 const TARGET_ARG = 0;
 
 export function extractFacts(tree: Tree, text: string, options: ExtractOptions): FileFacts {
-  const facts = new Extractor(tree, text, options).run(tree.walk());
-  facts.errorLines = errorLines(tree.rootNode);
-  return facts;
+  return extractFlatFacts(flatten(tree.rootNode, text), options);
 }
 
-const ERRORS_QUERY = '(ERROR) @error (MISSING) @error';
-const errorQueries = new WeakMap<object, Query>();
-
-/** 1-based lines of ERROR / MISSING nodes under `node` (at most 20), sorted. */
-function errorLines(node: Node): number[] {
-  if (!node.hasError) return [];
-  const lang = node.tree.language;
-  let q = errorQueries.get(lang);
-  if (!q) errorQueries.set(lang, (q = new Query(lang, ERRORS_QUERY)));
-  const lines = new Set<number>();
-  for (const cap of q.captures(node)) {
-    lines.add(cap.node.startPosition.row + 1);
-    if (lines.size >= 20) break;
-  }
-  return [...lines].sort((a, b) => a - b);
+/** The facts of a flat copy of a file, or of one top-level item (with file-absolute positions). */
+export function extractFlatFacts(flat: FlatTree, options: ExtractOptions, lineStarts?: number[]): FileFacts {
+  const extractor = new Extractor(flat, options, lineStarts);
+  const facts = extractor.run();
+  facts.errorLines = extractor.errorLines();
+  return facts;
 }
 
 /**
@@ -287,9 +318,7 @@ function errorLines(node: Node): number[] {
  * file, with file-absolute positions: an edit re-extracts only the items it touched.
  */
 export function extractItemFacts(item: Node, text: string, options: ExtractOptions, lineStarts?: number[]): FileFacts {
-  const facts = new Extractor(item.tree, text, options, lineStarts).run(item.walk());
-  facts.errorLines = errorLines(item);
-  return facts;
+  return extractFlatFacts(flatten(item, text), options, lineStarts);
 }
 
 export function emptyFileFacts(): FileFacts {
@@ -300,22 +329,35 @@ export function emptyFileFacts(): FileFacts {
 export function mergeFacts(parts: readonly FileFacts[]): FileFacts {
   if (parts.length === 1) return parts[0];
   const out = emptyFileFacts();
-  for (const p of parts) {
-    const off = out.functions.length;
-    const fn = <T extends { fn: number }>(x: T): T => (off && x.fn >= 0 ? { ...x, fn: x.fn + off } : x);
+  for (const part of parts) {
+    const p = renumbered(part, out.functions.length);
     out.functions.push(...p.functions);
     out.macros.push(...p.macros);
-    for (const c of p.calls) out.calls.push(fn(c));
-    for (const a of p.atomics) out.atomics.push(fn(a));
-    for (const r of p.reads) out.reads.push(fn(r));
-    for (const g of p.getenvs) out.getenvs.push(fn(g));
-    for (const g of p.globalAssigns) out.globalAssigns.push(fn(g));
+    for (const c of p.calls) out.calls.push(c);
+    for (const a of p.atomics) out.atomics.push(a);
+    for (const r of p.reads) out.reads.push(r);
+    for (const g of p.getenvs) out.getenvs.push(g);
+    for (const g of p.globalAssigns) out.globalAssigns.push(g);
     out.atomicDecls.push(...p.atomicDecls);
     Object.assign(out.globalTypes, p.globalTypes);
     Object.assign(out.typedefs, p.typedefs);
     for (const l of p.errorLines) if (out.errorLines.length < 20 && !out.errorLines.includes(l)) out.errorLines.push(l);
   }
   return out;
+}
+
+/** The last renumbering of each item's facts: an edit elsewhere in the file usually keeps the offset. */
+const renumberings = new WeakMap<FileFacts, { off: number; facts: FileFacts }>();
+
+/** An item's facts with function indices moved up by `off` (the functions of the items before it). */
+function renumbered(p: FileFacts, off: number): FileFacts {
+  if (!off) return p;
+  const hit = renumberings.get(p);
+  if (hit?.off === off) return hit.facts;
+  const fn = <T extends { fn: number }>(x: T): T => (x.fn >= 0 ? { ...x, fn: x.fn + off } : x);
+  const facts = { ...p, calls: p.calls.map(fn), atomics: p.atomics.map(fn), reads: p.reads.map(fn), getenvs: p.getenvs.map(fn), globalAssigns: p.globalAssigns.map(fn) };
+  renumberings.set(p, { off, facts });
+  return facts;
 }
 
 /** The same facts `delta` lines further down (an edit above the item added or removed lines). */
@@ -335,31 +377,6 @@ export function shiftFacts(f: FileFacts, delta: number): FileFacts {
   };
 }
 
-interface LanguageTables {
-  types: string[];
-  named: boolean[];
-  fields: (string | null)[];
-}
-const tables = new WeakMap<object, LanguageTables>();
-
-function languageTables(tree: Tree): LanguageTables {
-  const lang = tree.language;
-  let t = tables.get(lang);
-  if (!t) {
-    const types: string[] = [];
-    const named: boolean[] = [];
-    for (let i = 0; i < lang.nodeTypeCount; i++) {
-      types.push(lang.nodeTypeForId(i) ?? '');
-      named.push(lang.nodeTypeIsNamed(i));
-    }
-    const fields: (string | null)[] = [];
-    for (let i = 0; i <= lang.fieldCount; i++) fields.push(lang.fields[i] ?? null);
-    t = { types, named, fields };
-    tables.set(lang, t);
-  }
-  return t;
-}
-
 class Extractor {
   private readonly facts: FileFacts = {
     functions: [],
@@ -376,61 +393,85 @@ class Extractor {
   };
   private readonly frames: Frame[] = [];
   private fn: FunctionScope | null = null;
-  private readonly t: LanguageTables;
+  private readonly text: string;
+  private readonly types: string[];
+  private readonly named: boolean[];
+  private readonly fields: (string | null)[];
+  private readonly kinds: Uint8Array;
   private lineStarts?: number[];
 
   constructor(
-    tree: Tree,
-    private readonly text: string,
+    private readonly flat: FlatTree,
     private readonly options: ExtractOptions,
     lineStarts?: number[],
   ) {
-    this.t = languageTables(tree);
+    this.text = flat.text;
+    this.types = flat.lang.types;
+    this.named = flat.lang.named;
+    this.fields = flat.lang.fields;
+    this.kinds = kindsOf(flat.lang);
     this.lineStarts = lineStarts;
   }
 
-  run(cursor: TreeCursor): FileFacts {
-    try {
-      let childIndex = 0;
-      outer: for (;;) {
-        const typeId = cursor.nodeTypeId;
-        let frame: Frame | null = null;
-        let descend = false;
-        if (this.t.named[typeId]) {
-          const parent = this.frames[this.frames.length - 1];
-          frame = {
-            type: this.t.types[typeId],
-            field: parent && FIELD_PARENTS.has(parent.type) ? this.t.fields[cursor.currentFieldId] : null,
-            childIndex,
-            start: -1,
-            end: -1,
-          };
-          // The node is on top of the stack while it is entered and left.
-          this.frames.push(frame);
-          descend = this.enter(frame, cursor);
-        }
-        if (descend && cursor.gotoFirstChild()) {
-          childIndex = 0;
-          continue;
-        }
-        if (frame) {
-          this.leave(frame);
-          this.frames.pop();
-        }
-        for (;;) {
-          if (cursor.gotoNextSibling()) {
-            childIndex++;
-            continue outer;
-          }
-          if (!cursor.gotoParent()) break outer;
-          const done = this.frames[this.frames.length - 1];
-          this.leave(done);
-          this.frames.pop();
-          childIndex = done.childIndex;
-        }
+  /** 1-based lines of ERROR / MISSING nodes (at most 20), sorted. */
+  errorLines(): number[] {
+    const lines = new Set<number>();
+    for (const at of this.flat.errorStarts()) lines.add(this.lineCol(at).line);
+    return [...lines].sort((a, b) => a - b).slice(0, 20);
+  }
+
+  run(): FileFacts {
+    const { sym, next } = this.flat;
+    const field = this.flat.field;
+    // Preorder over the flat copy; `stack` holds the nodes whose children are being visited,
+    // `childIndex` counts every child (named or not), as a TreeCursor would.
+    const stack: { node: number; frame: Frame; child: number; childIndex: number }[] = [];
+    let i = 0;
+    let childIndex = 0;
+    for (;;) {
+      const typeId = sym[i];
+      let frame: Frame | null = null;
+      let descend = false;
+      // ERROR (symbol 0xffff) is past the table: no frame, as for anonymous nodes.
+      const kind = this.kinds[typeId] ?? KIND_ANONYMOUS;
+      if (kind === KIND_LITERAL) this.literal(i, childIndex);
+      else if (kind !== KIND_SKIP && kind !== KIND_ANONYMOUS) {
+        const parent = this.frames[this.frames.length - 1];
+        frame = new Frame(this.types[typeId], parent?.fieldParent ? this.fields[field[i]] : null, childIndex, kind === KIND_FIELD_PARENT);
+        // The node is on top of the stack while it is entered and left.
+        this.frames.push(frame);
+        descend = this.enter(frame, i);
       }
-    } finally {
-      cursor.delete();
+      if (frame && descend && i + 1 < next[i]) {
+        stack.push({ node: i, frame, child: i + 1, childIndex: 0 });
+        i = i + 1;
+        childIndex = 0;
+        continue;
+      }
+      if (frame) {
+        this.leave(frame);
+        this.frames.pop();
+      }
+      // The next sibling, or leave the parents whose children are done.
+      let moved = false;
+      while (stack.length) {
+        const top = stack[stack.length - 1];
+        const sibling = next[top.child];
+        if (sibling < next[top.node]) {
+          top.child = sibling;
+          top.childIndex++;
+          i = sibling;
+          childIndex = top.childIndex;
+          moved = true;
+          break;
+        }
+        stack.pop();
+        // The walk's own root is left last, below.
+        if (!stack.length) break;
+        this.leave(top.frame);
+        this.frames.pop();
+      }
+      if (!moved) break;
     }
     while (this.frames.length) {
       this.leave(this.frames[this.frames.length - 1]);
@@ -456,9 +497,9 @@ class Extractor {
     return { line: lo + 1, column: index - starts[lo] + 1 };
   }
 
-  private range(frame: Frame, cursor: TreeCursor): void {
-    frame.start = cursor.startIndex;
-    frame.end = cursor.endIndex;
+  private range(frame: Frame, i: number): void {
+    frame.start = this.flat.start[i];
+    frame.end = this.flat.end[i];
   }
 
   private slice(frame: Frame, max = 160): string {
@@ -466,87 +507,83 @@ class Extractor {
     return s.length > max ? `${s.slice(0, max - 3)}...` : s;
   }
 
-  /** The first anonymous child (an operator) of the cursor's node; the cursor is restored. */
-  private operator(cursor: TreeCursor): string | undefined {
-    let op: string | undefined;
-    if (cursor.gotoFirstChild()) {
-      do {
-        const id = cursor.nodeTypeId;
-        if (!this.t.named[id]) {
-          op = this.t.types[id];
-          break;
-        }
-      } while (cursor.gotoNextSibling());
-      cursor.gotoParent();
-    }
-    return op;
+  /** The first anonymous child (an operator) of node i. */
+  private operator(i: number): string | undefined {
+    const { sym, next } = this.flat;
+    for (let c = i + 1; c < next[i]; c = next[c]) if (!this.named[sym[c]]) return this.types[sym[c]];
+    return undefined;
   }
 
   /** Returns false to skip the node's children. */
-  private enter(frame: Frame, cursor: TreeCursor): boolean {
+  /**
+   * A string or number literal (named, no frame: nothing below it or after it looks at it).
+   * Literal arguments: getenv-wrapper names, preset values.
+   */
+  private literal(i: number, childIndex: number): void {
+    const parent = this.frames[this.frames.length - 1];
+    if (parent?.type !== 'argument_list') return;
+    const call = this.frames[this.frames.length - 2]?.call;
+    if (!call) return;
+    const type = this.types[this.flat.sym[i]];
+    const index = (childIndex - 1) >> 1;
+    const raw = this.text.slice(this.flat.start[i], this.flat.end[i]);
+    if (type === 'string_literal') {
+      if (call.strings === NO_LITERALS) call.strings = {};
+      call.strings[index] = raw.replace(/^[LuU8]*"|"$/g, '');
+    } else if (type === 'number_literal') {
+      if (call.numbers === NO_LITERALS) call.numbers = {};
+      call.numbers[index] = raw;
+    }
+  }
+
+  private enter(frame: Frame, i: number): boolean {
     const parent = this.parent();
     const type = frame.type;
-    if (SKIP.has(type)) return false;
-    if (OPERATOR_NODES.has(type)) frame.op = this.operator(cursor);
+    if (OPERATOR_NODES.has(type)) frame.op = this.operator(i);
     switch (type) {
-      case 'string_literal':
-      case 'number_literal':
-      case 'concatenated_string':
-        // Literal arguments: getenv-wrapper names, preset values.
-        if (parent?.type === 'argument_list') {
-          const call = this.frames[this.frames.length - 3]?.call;
-          if (call) {
-            this.range(frame, cursor);
-            const index = (frame.childIndex - 1) >> 1;
-            const raw = this.text.slice(frame.start, frame.end);
-            if (type === 'string_literal') call.strings[index] = raw.replace(/^[LuU8]*"|"$/g, '');
-            else if (type === 'number_literal') call.numbers[index] = raw;
-          }
-        }
-        return false;
       case 'ERROR':
         return true;
       case 'function_definition':
         if (!this.fn) {
-          this.range(frame, cursor);
-          frame.name = this.enterFunction(cursor.currentNode, frame.start) ?? undefined;
+          this.range(frame, i);
+          frame.name = this.enterFunction(this.flat.node(i), frame.start) ?? undefined;
         }
         return true;
       case 'init_declarator':
         return true;
       case 'declaration':
-        this.declaration(cursor.currentNode);
+        this.declaration(this.flat.node(i));
         return true;
       case 'type_definition':
-        this.typedef(cursor.currentNode);
+        this.typedef(this.flat.node(i));
         return true;
       case 'field_declaration':
-        this.fieldDeclaration(cursor.currentNode);
+        this.fieldDeclaration(this.flat.node(i));
         return false;
       case 'preproc_function_def':
-        this.macro(cursor.currentNode);
+        this.macro(this.flat.node(i));
         return false;
       case 'preproc_def':
       case 'preproc_call':
         return false;
       case 'call_expression':
-        this.range(frame, cursor);
-        this.call(frame, cursor);
+        this.range(frame, i);
+        this.call(frame, i);
         return true;
       case 'identifier':
-        this.range(frame, cursor);
-        frame.chain = { root: this.text.slice(frame.start, frame.end), path: [] };
+        this.range(frame, i);
+        frame.chain = { root: this.text.slice(frame.start, frame.end), path: NO_PATH };
         return false;
       case 'field_expression':
       case 'subscript_expression':
-        this.range(frame, cursor);
+        this.range(frame, i);
         return true;
       case 'assignment_expression':
       case 'update_expression':
-        this.range(frame, cursor);
+        this.range(frame, i);
         return true;
       case 'return_statement': {
-        this.range(frame, cursor);
+        this.range(frame, i);
         const value = this.text.slice(frame.start, frame.end).replace(/^return\b/, '').replace(/;\s*$/, '').trim();
         const error = ERROR_RETURN.test(value);
         this.markInnermostIf((f) => {
@@ -571,7 +608,7 @@ class Extractor {
           frame.profile = null;
         }
         if (frame.field === 'condition' && parent?.type === 'if_statement') {
-          frame.start = cursor.startIndex;
+          frame.start = this.flat.start[i];
           parent.negated = /^\(\s*!(?!=)/.test(this.text.slice(frame.start, frame.start + 8));
         }
         return true;
@@ -639,7 +676,7 @@ class Extractor {
 
   // ---- functions -------------------------------------------------------------------------
 
-  private enterFunction(node: Node, start: number): string | null {
+  private enterFunction(node: SyntaxNode, start: number): string | null {
     let decl = node.childForFieldName('declarator');
     while (decl && decl.type !== 'function_declarator') decl = decl.childForFieldName('declarator');
     const nameNode = decl?.childForFieldName('declarator');
@@ -669,7 +706,7 @@ class Extractor {
       getenvParam: null,
       atomicParam: null,
     });
-    this.fn = { index: this.facts.functions.length - 1, node, start, locals, pendingUses: [], sites: [], localUses: new Map(), tracked: new Set(), getenvs: [] };
+    this.fn = { index: this.facts.functions.length - 1, node, start, locals, pendingUses: [], sites: [], localUses: new Map(), tracked: new Set(), getenvs: [], reporting: this.options.isReportingFunction(name) };
     return name;
   }
 
@@ -693,7 +730,7 @@ class Extractor {
       if (strongest) Object.assign(use, { ...strongest, via: local, text: `${local} = …; ${strongest.text}` });
       else if (!uses.length) Object.assign(use, { kind: 'discard', via: local });
     }
-    for (const s of fn.sites) s.apply(siteContext(s.refs));
+    for (const s of fn.sites) s.apply(this.context(s.refs));
     // A function that only returns a global (a gate getter).
     const f = this.facts.functions[fn.index];
     const body = fn.node.childForFieldName('body');
@@ -713,7 +750,7 @@ class Extractor {
 
   // ---- declarations ----------------------------------------------------------------------
 
-  private declaration(node: Node): void {
+  private declaration(node: SyntaxNode): void {
     const type = typeName(node.childForFieldName('type'));
     const atomic = isAtomicType(node, this.text);
     for (const d of node.childrenForFieldName('declarator')) {
@@ -736,7 +773,7 @@ class Extractor {
     }
   }
 
-  private typedef(node: Node): void {
+  private typedef(node: SyntaxNode): void {
     const t = node.childForFieldName('type');
     const tag = t?.type === 'struct_specifier' || t?.type === 'union_specifier' ? t.childForFieldName('name')?.text : undefined;
     for (const d of node.childrenForFieldName('declarator')) {
@@ -747,7 +784,7 @@ class Extractor {
     }
   }
 
-  private fieldDeclaration(node: Node): void {
+  private fieldDeclaration(node: SyntaxNode): void {
     if (!isAtomicType(node, this.text)) return;
     // The struct: the nearest enclosing struct_specifier; its tag, or the typedef name around it.
     let owner: string | null = null;
@@ -764,7 +801,7 @@ class Extractor {
     }
   }
 
-  private macro(node: Node): void {
+  private macro(node: SyntaxNode): void {
     const name = node.childForFieldName('name')?.text;
     const value = node.childForFieldName('value')?.text ?? '';
     const params = (node.childForFieldName('parameters')?.namedChildren ?? []).filter((p) => p?.type === 'identifier').map((p) => p!.text);
@@ -793,20 +830,18 @@ class Extractor {
 
   // ---- expressions -----------------------------------------------------------------------
 
-  private call(frame: Frame, cursor: TreeCursor): void {
-    // The callee is the first child; peek at it without leaving the call.
+  private call(frame: Frame, i: number): void {
+    // The callee is the first child.
     let callee: string | null = null;
-    if (cursor.gotoFirstChild()) {
-      if (this.t.types[cursor.nodeTypeId] === 'identifier') callee = this.text.slice(cursor.startIndex, cursor.endIndex);
-      cursor.gotoParent();
-    }
+    const { sym, start, end, next } = this.flat;
+    if (i + 1 < next[i] && this.types[sym[i + 1]] === 'identifier') callee = this.text.slice(start[i + 1], end[i + 1]);
     if (!callee) return;
     frame.callee = callee;
     const pos = this.lineCol(frame.start);
     const fnIndex = this.fn?.index ?? -1;
     const special = isAtomicBuiltin(callee) || isGetenv(callee) || callee === 'setenv' || /^(strn?(case)?cmp)$/.test(callee);
-    const node = special ? cursor.currentNode : null;
-    const args = node ? (node.childForFieldName('arguments')?.namedChildren ?? []).filter((a): a is Node => !!a && a.type !== 'comment') : [];
+    const node: SyntaxNode | null = special ? this.flat.node(i) : null;
+    const args = node ? (node.childForFieldName('arguments')?.namedChildren ?? []).filter((a): a is SyntaxNode => !!a && a.type !== 'comment') : [];
 
     // Inside a condition: remember the names it tests, and a `strcmp(sel, "NAME")` profile test.
     const cond = this.enclosingCondition();
@@ -837,7 +872,7 @@ class Extractor {
         endLine: end.line,
         endColumn: end.column,
         ctx: EMPTY_CONTEXT,
-        result: { kind: 'discard', ...pos, text: '' },
+        result: { kind: 'discard', line: pos.line, column: pos.column, text: '' },
         viaOperator: false,
       };
       this.facts.atomics.push(fact);
@@ -864,7 +899,8 @@ class Extractor {
       const fact: GetenvFact = {
         name,
         fn: fnIndex,
-        ...pos,
+        line: pos.line,
+        column: pos.column,
         value: { kind: fnIndex >= 0 ? 'pending' : 'unknown' },
         cachedIn: null,
         result: this.use(this.frames.length, pos, this.slice(frame)),
@@ -894,11 +930,12 @@ class Extractor {
     const fact: CallFact = {
       callee,
       fn: fnIndex,
-      ...pos,
+      line: pos.line,
+      column: pos.column,
       ctx: EMPTY_CONTEXT,
-      args: [],
-      strings: {},
-      numbers: {},
+      args: NO_ARGS,
+      strings: NO_LITERALS,
+      numbers: NO_LITERALS,
       result: this.use(this.frames.length, pos, this.slice(frame)),
       profile: this.enclosingProfile(),
     };
@@ -934,7 +971,8 @@ class Extractor {
       order: 'memory_order_seq_cst',
       key,
       fn: this.fn?.index ?? -1,
-      ...pos,
+      line: pos.line,
+      column: pos.column,
       endLine: end.line,
       endColumn: end.column,
       ctx: EMPTY_CONTEXT,
@@ -971,7 +1009,7 @@ class Extractor {
       // A local handed straight to a call: how a profile selector reaches the preset function.
       const parent = this.parent();
       const call = parent?.type === 'argument_list' ? this.frames[this.frames.length - 3]?.call : undefined;
-      if (call) call.args.push({ index: (frame.childIndex - 1) >> 1, key: { root: name, rootKind: 'local', path: [], text: name }, addressOf: false });
+      if (call) this.addArgument(call, { index: (frame.childIndex - 1) >> 1, key: this.interned({ root: name, rootKind: 'local', path: NO_PATH, text: name }), addressOf: false });
       // Uses of locals that hold a value worth following (`q = atomic_load(..)`, `e = getenv(..)`).
       if (this.fn.tracked.has(name)) {
         const uses = this.fn.localUses.get(name) ?? [];
@@ -988,7 +1026,7 @@ class Extractor {
     // An object handed to a call: the call's argument, for wrapper functions and macros.
     if (use.kind === 'call' || use.kind === 'print') {
       const owner = this.argumentOwner();
-      if (owner) owner.call.args.push({ index: owner.index, key, addressOf: owner.addressOf });
+      if (owner) this.addArgument(owner.call, { index: owner.index, key, addressOf: owner.addressOf });
     }
   }
 
@@ -1026,17 +1064,52 @@ class Extractor {
   private keyOf(chain: Chain, text: string): AccessKey {
     const local = this.fn?.locals.get(chain.root);
     if (local) {
-      if (local.aliasOf) return { ...local.aliasOf, path: [...local.aliasOf.path, ...chain.path], text };
-      if (local.type && chain.path.length) return { root: local.type, rootKind: 'type', path: chain.path, text };
-      return { root: chain.root, rootKind: 'local', path: chain.path, text };
+      if (local.aliasOf) return this.interned({ ...local.aliasOf, path: [...local.aliasOf.path, ...chain.path], text });
+      if (local.type && chain.path.length) return this.interned({ root: local.type, rootKind: 'type', path: chain.path, text });
+      return this.interned({ root: chain.root, rootKind: 'local', path: chain.path, text });
     }
-    return { root: chain.root, rootKind: 'global', path: chain.path, text };
+    return this.interned({ root: chain.root, rootKind: 'global', path: chain.path, text });
+  }
+
+  // Facts are read-only once extracted, so equal keys and contexts are one object per file: a
+  // file names the same counter and sits in the same branch many times over.
+  /** Keys by their text (which nearly always decides the rest). */
+  private readonly keys = new Map<string, AccessKey[]>();
+  private readonly contexts = new Map<string, SiteContext>();
+  private lastContext: SiteContext | null = null;
+
+  private interned(key: AccessKey): AccessKey {
+    const same = this.keys.get(key.text);
+    if (same) {
+      for (const k of same) if (k.root === key.root && k.rootKind === key.rootKind && samePath(k.path, key.path)) return k;
+    }
+    if (!key.path.length) key.path = NO_PATH;
+    if (same) same.push(key);
+    else this.keys.set(key.text, [key]);
+    return key;
+  }
+
+  private context(refs: SiteRefs): SiteContext {
+    const ctx = siteContext(refs);
+    // Sites one after the other usually sit in the same branch.
+    const last = this.lastContext;
+    if (last && sameContext(last, ctx)) return last;
+    const id = `${+ctx.slowBranch}${+ctx.errorBranch}\u0001${ctx.warmBranch ?? '\u0002'}\u0001${ctx.coldBranch ?? '\u0002'}\u0001${ctx.conditionNames.join('\u0001')}`;
+    let hit = this.contexts.get(id);
+    if (!hit) this.contexts.set(id, (hit = ctx));
+    this.lastContext = hit;
+    return hit;
+  }
+
+  private addArgument(call: CallFact, arg: CallFact['args'][number]): void {
+    if (call.args === NO_ARGS) call.args = [];
+    call.args.push(arg);
   }
 
   /** The object an lvalue-ish expression names (node form, for the rare nodes materialized). */
-  private aliasKey(expr: Node): AccessKey | null {
+  private aliasKey(expr: SyntaxNode): AccessKey | null {
     const path: string[] = [];
-    let n: Node | null = unwrap(expr);
+    let n: SyntaxNode | null = unwrap(expr);
     for (let guard = 0; n && guard < 32; guard++) {
       if (n.type === 'field_expression') {
         const field = n.childForFieldName('field');
@@ -1050,7 +1123,7 @@ class Extractor {
     }
     if (!n || n.type !== 'identifier') return null;
     // The object, not its address: `&g[i].x` is written `g[i].x`.
-    let named: Node = unwrap(expr) ?? expr;
+    let named: SyntaxNode = unwrap(expr) ?? expr;
     if (named.type === 'pointer_expression' && named.text.startsWith('&')) named = unwrap(named.childForFieldName('argument')) ?? named;
     const text = named.text.length > 120 ? `${named.text.slice(0, 117)}...` : named.text;
     return this.keyOf({ root: n.text, path }, text);
@@ -1062,7 +1135,7 @@ class Extractor {
    */
   private use(top: number, pos: { line: number; column: number }, text: string, localUses?: PendingUse[]): Use {
     const locals = this.fn?.locals;
-    const { use, ifFrame } = classifyUse(this.frames, top, pos, text, this.options, (n) => !!locals?.has(n));
+    const { use, ifFrame } = classifyUse(this.frames, top, pos, text, this.options, (n) => !!locals?.has(n), !!this.fn?.reporting);
     const pending: PendingUse = { use, ifFrame };
     if (localUses) localUses.push(pending);
     else if (this.fn && (ifFrame || use.kind === 'local')) this.fn.pendingUses.push(pending);
@@ -1088,7 +1161,7 @@ class Extractor {
       }
     }
     if (this.fn) this.fn.sites.push({ refs, apply });
-    else apply(siteContext(refs));
+    else apply(this.context(refs));
   }
 
   private currentFunction(): FunctionFact | null {
@@ -1177,12 +1250,12 @@ function classifyUse(
   text: string,
   options: ExtractOptions,
   isLocal: (name: string) => boolean,
+  /** Inside a dump/print/report function: its reads only feed its output. */
+  reporting: boolean,
 ): { use: Use; ifFrame?: Frame } {
-  const at = { line: pos.line, column: pos.column, text };
-  const reporting = reportingFunction(frames, options);
   const mk = (kind: Use['kind'], extra: Partial<Use> = {}, ifFrame?: Frame): { use: Use; ifFrame?: Frame } => {
-    if (reporting && kind !== 'discard' && kind !== 'local' && kind !== 'return') return { use: { kind: kind === 'print' ? 'print' : 'print-guard', ...at, ...extra } };
-    return { use: { kind, ...at, ...extra }, ifFrame };
+    if (reporting && kind !== 'discard' && kind !== 'local' && kind !== 'return') return { use: useOf(kind === 'print' ? 'print' : 'print-guard', pos, text, extra) };
+    return { use: useOf(kind, pos, text, extra), ifFrame };
   };
   for (let i = top - 2; i >= 0; i--) {
     const f = frames[i];
@@ -1249,6 +1322,14 @@ function classifyUse(
   return mk('unknown');
 }
 
+/** A Use, built as one object literal per shape (spreads would give each its own property array). */
+function useOf(kind: Use['kind'], pos: { line: number; column: number }, text: string, extra: Partial<Use>): Use {
+  const { name, argIndex } = extra;
+  if (name === undefined) return { kind, line: pos.line, column: pos.column, text };
+  if (argIndex === undefined) return { kind, line: pos.line, column: pos.column, text, name };
+  return { kind, line: pos.line, column: pos.column, text, name, argIndex };
+}
+
 /** A comparison's result: a condition when it ends up in one, else an arithmetic use. */
 function condOrCompare(frames: Frame[], i: number, mk: (k: Use['kind'], extra?: Partial<Use>, ifFrame?: Frame) => { use: Use; ifFrame?: Frame }): { use: Use; ifFrame?: Frame } {
   for (let j = i - 1; j >= 0; j--) {
@@ -1261,12 +1342,6 @@ function condOrCompare(frames: Frame[], i: number, mk: (k: Use['kind'], extra?: 
     break;
   }
   return mk('condition');
-}
-
-/** Reads inside a dump/print/report function only feed its output. */
-function reportingFunction(frames: Frame[], options: ExtractOptions): boolean {
-  for (const f of frames) if (f.type === 'function_definition' && f.name) return options.isReportingFunction(f.name);
-  return false;
 }
 
 function siteContext(refs: SiteRefs): SiteContext {
@@ -1291,17 +1366,27 @@ function siteContext(refs: SiteRefs): SiteContext {
   return ctx;
 }
 
+function samePath(a: string[], b: string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function sameContext(a: SiteContext, b: SiteContext): boolean {
+  return a.slowBranch === b.slowBranch && a.errorBranch === b.errorBranch && a.warmBranch === b.warmBranch && a.coldBranch === b.coldBranch && samePath(a.conditionNames, b.conditionNames);
+}
+
 // ---- small tree helpers ---------------------------------------------------------------------
 
 /** Strips parentheses and casts. */
-export function unwrap(n: Node | null): Node | null {
+export function unwrap(n: SyntaxNode | null): SyntaxNode | null {
   while (n && (n.type === 'parenthesized_expression' || n.type === 'cast_expression')) {
     n = n.type === 'cast_expression' ? n.childForFieldName('value') : n.namedChildren.find((c) => c?.type !== 'comment') ?? null;
   }
   return n;
 }
 
-export function declaratorName(d: Node | null): string | null {
+export function declaratorName(d: SyntaxNode | null): string | null {
   for (let guard = 0; d && guard < 16; guard++) {
     if (d.type === 'identifier' || d.type === 'field_identifier' || d.type === 'type_identifier') return d.text;
     d = d.childForFieldName('declarator');
@@ -1309,19 +1394,19 @@ export function declaratorName(d: Node | null): string | null {
   return null;
 }
 
-function typeName(t: Node | null): string {
+function typeName(t: SyntaxNode | null): string {
   if (!t) return '';
   if (t.type === 'struct_specifier' || t.type === 'union_specifier' || t.type === 'enum_specifier') return t.childForFieldName('name')?.text ?? '';
   return t.text;
 }
 
-function isAtomicType(decl: Node, text: string): boolean {
+function isAtomicType(decl: SyntaxNode, text: string): boolean {
   const t = decl.childForFieldName('type');
   const head = text.slice(decl.startIndex, t ? t.endIndex : decl.startIndex);
   return /\b_Atomic\b|\batomic_[a-z_0-9]+\b/.test(head);
 }
 
-export function stringValue(lit: Node): string {
+export function stringValue(lit: SyntaxNode): string {
   const parts = lit.namedChildren.filter((c) => c?.type === 'string_content' || c?.type === 'escape_sequence');
   return parts.map((c) => c!.text).join('');
 }

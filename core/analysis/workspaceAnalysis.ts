@@ -9,7 +9,8 @@ import * as path from 'node:path';
 import type { Tree } from 'web-tree-sitter';
 import type { CParser } from '../parsing/cParser';
 import { AnalysisModel } from './analyze';
-import { computeLineStarts, emptyFileFacts, extractFacts, extractItemFacts, mergeFacts, shiftFacts, type ExtractOptions, type FileFacts } from './facts';
+import { FlatTree, flatLanguage, type FlatArrays } from '../parsing/flatTree';
+import { computeLineStarts, emptyFileFacts, extractFacts, extractFlatFacts, extractItemFacts, mergeFacts, shiftFacts, type ExtractOptions, type FileFacts } from './facts';
 import { extractOptions, type AnalysisOptions } from './options';
 import { scanPreprocessor, type PpFacts } from './preprocessor';
 import type { AtomicReport, AuditReport, Finding } from './report';
@@ -28,12 +29,47 @@ interface Entry {
 interface ModelState {
   model: AnalysisModel;
   versions: Map<string, number>;
+  /** Each path's name relative to the root, or null when it is not under it. */
+  names: Map<string, string | null>;
 }
 
 const FIRST_ROUND = /\b(?:atomic_\w+|__atomic_\w+|__sync_\w+|_Atomic|getenv|secure_getenv|setenv)\b/;
 
 export function mayMatter(text: string): boolean {
   return FIRST_ROUND.test(text);
+}
+
+const extractOptionsByParser = new WeakMap<CParser, ExtractOptions>();
+
+/**
+ * Parses `text` and extracts its facts; never throws (broken input gives empty facts). The main
+ * thread and the index workers (core/host/indexWorker.ts) both extract through here.
+ */
+export function factsOfText(parser: CParser, text: string): FileFacts {
+  let tree: Tree | undefined;
+  try {
+    tree = parser.parse(text);
+    return extractFacts(tree, text, optionsFor(parser));
+  } catch {
+    return emptyFileFacts();
+  } finally {
+    tree?.delete();
+  }
+}
+
+/** factsOfText for a tree an index worker parsed and sent as a flat copy. */
+export function factsOfFlat(parser: CParser, text: string, arrays: FlatArrays): FileFacts {
+  try {
+    return extractFlatFacts(FlatTree.fromArrays(text, flatLanguage(parser.language), arrays), optionsFor(parser));
+  } catch {
+    return emptyFileFacts();
+  }
+}
+
+function optionsFor(parser: CParser): ExtractOptions {
+  let options = extractOptionsByParser.get(parser);
+  if (!options) extractOptionsByParser.set(parser, (options = { ...extractOptions(), parseSnippet: (t) => parser.parse(t) }));
+  return options;
 }
 
 export class WorkspaceAnalysis {
@@ -60,8 +96,21 @@ export class WorkspaceAnalysis {
   setFile(file: string, text: string, tree?: Tree): FileFacts | null {
     const pp = safePreprocessor(text);
     let facts: FileFacts | null = null;
+    if (tree || this.wouldParse(file, text)) facts = tree ? this.itemFacts(file, tree, text) : this.parseFacts(text);
+    return this.setFileFacts(file, text, facts, pp);
+  }
+
+  /** Whether setFile parses this text without a tree: the prefilter (or the file was parsed before). */
+  wouldParse(file: string, text: string): boolean {
+    return mayMatter(text) || !!this.entries.get(file)?.facts;
+  }
+
+  /**
+   * Records a file whose facts were extracted elsewhere (an index worker, with factsOfText), or
+   * null when the prefilter skipped it.
+   */
+  setFileFacts(file: string, text: string, facts: FileFacts | null, pp: PpFacts = safePreprocessor(text)): FileFacts | null {
     const previous = this.entries.get(file);
-    if (tree || mayMatter(text) || previous?.facts) facts = tree ? this.itemFacts(file, tree, text) : this.parseFacts(text);
     if (!facts || !previous?.facts || namesOf(previous.facts) !== namesOf(facts)) this.namesDirty = true;
     this.entries.set(file, { path: file, text, pp, facts, version: ++this.version });
     this.cache.clear();
@@ -133,7 +182,6 @@ export class WorkspaceAnalysis {
     const key = `${root ?? ''}\0${JSON.stringify(options)}`;
     const cached = this.cache.get(key);
     if (cached) return cached;
-    const inRoot = [...this.entries.values()].filter((e) => !root || isUnder(e.path, root));
     let report: AuditReport;
     try {
       const state = this.syncModel(options, root);
@@ -141,7 +189,8 @@ export class WorkspaceAnalysis {
     } catch (err) {
       // The analysis must never take the server down; report the failure as a skipped root.
       this.models.delete(key);
-      report = { version: 1, root: root ?? '', files: inRoot.length, atomics: [], envGates: [], flags: [], inactiveRegions: [], findings: [], skipped: [{ file: '.', reason: `analysis failed: ${err instanceof Error ? err.message : String(err)}` }] };
+      const files = [...this.entries.values()].filter((e) => !root || isUnder(e.path, root)).length;
+      report = { version: 1, root: root ?? '', files, atomics: [], envGates: [], flags: [], inactiveRegions: [], findings: [], skipped: [{ file: '.', reason: `analysis failed: ${err instanceof Error ? err.message : String(err)}` }] };
     }
     this.cache.set(key, report);
     return report;
@@ -153,12 +202,16 @@ export class WorkspaceAnalysis {
     this.secondRound();
     const key = `${root ?? ''}\0${JSON.stringify(options)}`;
     let state = this.models.get(key);
-    if (!state) this.models.set(key, (state = { model: new AnalysisModel(options), versions: new Map() }));
-    const rel = (p: string) => (root ? path.relative(root, p).split(path.sep).join('/') : p);
+    if (!state) this.models.set(key, (state = { model: new AnalysisModel(options), versions: new Map(), names: new Map() }));
+    const names = state.names;
     const present = new Set<string>();
     for (const e of this.entries.values()) {
-      if (root && !isUnder(e.path, root)) continue;
-      const name = rel(e.path);
+      let name = names.get(e.path);
+      if (name === undefined) {
+        name = root ? (isUnder(e.path, root) ? path.relative(root, e.path).split(path.sep).join('/') : null) : e.path;
+        names.set(e.path, name);
+      }
+      if (name === null) continue;
       present.add(name);
       if (state.versions.get(name) === e.version) continue;
       state.model.setFile({ file: name, pp: e.pp, facts: e.facts });
@@ -179,51 +232,60 @@ export class WorkspaceAnalysis {
   secondRound(): void {
     if (!this.namesDirty) return;
     this.namesDirty = false;
-    const entries = [...this.entries.values()];
     for (let round = 0; round < 4; round++) {
-      // Names another file can refer to: non-static functions (the definitions of entry points
-      // call them, so those files come in too), wrapper macros, counters. Files that only *call*
-      // malloc or free (benchmarks, tools) stay unparsed.
-      const names = new Set<string>();
-      for (const e of entries) {
-        if (!e.facts) continue;
-        for (const f of e.facts.functions) if (!f.isStatic && f.name !== 'main') names.add(f.name);
-        for (const m of e.facts.macros) names.add(m.name);
-        for (const a of e.facts.atomics) if (a.key && !a.viaOperator) names.add(a.key.root);
-      }
-      let added = 0;
-      for (const e of entries) {
-        if (e.facts) continue;
-        // Identifier tokens of the file (a lexer's view, kept until the file changes).
-        e.tokens ??= new Set(e.text.match(/[A-Za-z_]\w*/g) ?? []);
-        let hit = false;
-        for (const t of e.tokens) {
-          if (names.has(t)) {
-            hit = true;
-            break;
-          }
-        }
-        if (!hit) continue;
-        e.facts = this.parseFacts(e.text);
-        e.tokens = undefined;
-        e.version = ++this.version;
-        added++;
-      }
-      if (!added) return;
+      const hits = this.secondRoundHits();
+      if (!hits.length) return;
+      for (const e of hits) this.addSecondRound(e, this.parseFacts(e.text));
     }
   }
 
+  /** The same rounds, for indexAll: each round's files are extracted by `extract` (index workers). */
+  async secondRoundWith(extract: (texts: string[]) => Promise<FileFacts[]>): Promise<void> {
+    if (!this.namesDirty) return;
+    this.namesDirty = false;
+    for (let round = 0; round < 4; round++) {
+      const hits = this.secondRoundHits();
+      if (!hits.length) return;
+      const facts = await extract(hits.map((e) => e.text));
+      hits.forEach((e, i) => this.addSecondRound(e, facts[i]));
+    }
+  }
+
+  /** The unparsed files that mention a name the parsed files make interesting. */
+  private secondRoundHits(): Entry[] {
+    // Names another file can refer to: non-static functions (the definitions of entry points
+    // call them, so those files come in too), wrapper macros, counters. Files that only *call*
+    // malloc or free (benchmarks, tools) stay unparsed.
+    const names = new Set<string>();
+    for (const e of this.entries.values()) {
+      if (!e.facts) continue;
+      for (const f of e.facts.functions) if (!f.isStatic && f.name !== 'main') names.add(f.name);
+      for (const m of e.facts.macros) names.add(m.name);
+      for (const a of e.facts.atomics) if (a.key && !a.viaOperator) names.add(a.key.root);
+    }
+    const hits: Entry[] = [];
+    for (const e of this.entries.values()) {
+      if (e.facts) continue;
+      // Identifier tokens of the file (a lexer's view, kept until the file changes).
+      e.tokens ??= new Set(e.text.match(/[A-Za-z_]\w*/g) ?? []);
+      for (const t of e.tokens) {
+        if (names.has(t)) {
+          hits.push(e);
+          break;
+        }
+      }
+    }
+    return hits;
+  }
+
+  private addSecondRound(e: Entry, facts: FileFacts): void {
+    e.facts = facts;
+    e.tokens = undefined;
+    e.version = ++this.version;
+  }
 
   private parseFacts(text: string): FileFacts {
-    let tree: Tree | undefined;
-    try {
-      tree = this.parser.parse(text);
-      return this.factsFromTree(tree, text);
-    } catch {
-      return emptyFileFacts();
-    } finally {
-      tree?.delete();
-    }
+    return factsOfText(this.parser, text);
   }
 
   private factsFromTree(tree: Tree, text: string): FileFacts {
@@ -235,7 +297,7 @@ export class WorkspaceAnalysis {
   }
 }
 
-function safePreprocessor(text: string): PpFacts {
+export function safePreprocessor(text: string): PpFacts {
   try {
     return scanPreprocessor(text);
   } catch {

@@ -1,11 +1,12 @@
 import type { Tree } from 'web-tree-sitter';
 import type { AnalysisOptions } from '../analysis/options';
 import type { AtomicReport, AuditReport, Finding } from '../analysis/report';
-import { WorkspaceAnalysis } from '../analysis/workspaceAnalysis';
+import { WorkspaceAnalysis, factsOfFlat, factsOfText, safePreprocessor } from '../analysis/workspaceAnalysis';
 import type { FileFacts } from '../analysis/facts';
 import type { PpFacts } from '../analysis/preprocessor';
-import type { CParser } from '../parsing/cParser';
+import type { CParser, CParserOptions } from '../parsing/cParser';
 import type { FileScan } from '../parsing/scan';
+import { FactsPool, type FactsWorkerPort } from './factsPool';
 
 /** What the index needs from the outside world; the server and CLI pass a Node host, tests a fake. */
 export interface IndexHost {
@@ -16,6 +17,11 @@ export interface IndexHost {
   now(): number;
   /** Lets other work run (the server's message loop); called between time slices. */
   yieldToEventLoop(): Promise<void>;
+  /**
+   * Optional: threads that parse and extract facts while this one reads (core/index/factsPool.ts).
+   * Without them, or if they fail, this thread parses everything.
+   */
+  startIndexWorkers?(wasm: CParserOptions): FactsWorkerPort[];
 }
 
 export interface IndexLimits {
@@ -56,6 +62,8 @@ export interface WorkspaceIndexOptions {
   host: IndexHost;
   /** Milliseconds of parsing between yields to the event loop. */
   sliceMs?: number;
+  /** Index workers (IndexHost.startIndexWorkers) only for runs of at least this many files (128). */
+  minFilesForWorkers?: number;
   log?: (message: string) => void;
 }
 
@@ -87,45 +95,91 @@ export class WorkspaceIndex {
   async indexAll(roots: readonly IndexRoot[], signal?: AbortSignal): Promise<IndexSummary> {
     const { host, parser, log } = this.options;
     const started = host.now();
-    const next = new Map<string, IndexedFile>();
     // A separate analysis for the run, swapped in only when it completes (cancel keeps the old).
     const analysis = new WorkspaceAnalysis(parser);
     const skipped = { overCap: 0, tooLarge: 0, unreadable: 0 };
-    let sliceStart = host.now();
-
-    for (const { root, limits } of roots) {
-      const listed = await host.listFiles(root, limits.include, limits.exclude);
-      if (listed.length > limits.maxFiles) {
-        skipped.overCap += listed.length - limits.maxFiles;
-        log?.(`${root}: ${listed.length} files match; indexing the first ${limits.maxFiles} (allocLens.index.maxFiles)`);
+    const read: { path: string; bytes: number; text: string; pp: PpFacts; facts: FileFacts | null | Promise<FileFacts> }[] = [];
+    let pool: FactsPool | null = null;
+    try {
+      const listings: { limits: IndexLimits; paths: string[] }[] = [];
+      for (const { root, limits } of roots) {
+        const listed = await host.listFiles(root, limits.include, limits.exclude);
+        if (listed.length > limits.maxFiles) {
+          skipped.overCap += listed.length - limits.maxFiles;
+          log?.(`${root}: ${listed.length} files match; indexing the first ${limits.maxFiles} (allocLens.index.maxFiles)`);
+        }
+        listings.push({ limits, paths: listed.slice(0, limits.maxFiles) });
       }
-      for (const path of listed.slice(0, limits.maxFiles)) {
-        if (signal?.aborted) throw new IndexCancelledError();
-        if (host.now() - sliceStart >= this.sliceMs) {
+      // Starting a worker (a thread, the wasm, the JIT) costs about as much as parsing a hundred
+      // files: small workspaces are parsed on this thread.
+      const total = listings.reduce((n, l) => n + l.paths.length, 0);
+      if (total >= (this.options.minFilesForWorkers ?? 128)) {
+        const ports = host.startIndexWorkers?.(parser.wasm) ?? [];
+        if (ports.length) pool = new FactsPool(ports, (text, reply) => (reply.flat ? factsOfFlat(parser, text, reply.flat) : factsOfText(parser, text)));
+      }
+      let sliceStart = host.now();
+      // Facts on this thread: jobs the workers have not started yet, or every file without workers.
+      const extractHere = (text: string) => factsOfText(parser, text);
+      const helpWorkers = async () => {
+        for (let job = pool?.queued ? pool.steal() : undefined; job; job = pool!.queued > 1 ? pool!.steal() : undefined) {
+          job.complete(extractHere(job.text));
+          if (signal?.aborted) throw new IndexCancelledError();
+          // Let the workers' replies in, so they get their next jobs.
           await host.yieldToEventLoop();
           sliceStart = host.now();
         }
-        let bytes: number;
-        let text: string;
-        try {
-          bytes = await host.fileSize(path);
-          if (bytes > limits.maxFileSizeKB * 1024) {
-            skipped.tooLarge++;
+      };
+
+      for (const { limits, paths } of listings) {
+        for (const path of paths) {
+          if (signal?.aborted) throw new IndexCancelledError();
+          if (host.now() - sliceStart >= this.sliceMs) {
+            await host.yieldToEventLoop();
+            sliceStart = host.now();
+          }
+          let bytes: number;
+          let text: string;
+          try {
+            bytes = await host.fileSize(path);
+            if (bytes > limits.maxFileSizeKB * 1024) {
+              skipped.tooLarge++;
+              continue;
+            }
+            text = await host.readFile(path);
+          } catch (err) {
+            skipped.unreadable++;
+            log?.(`cannot read ${path}: ${String(err)}`);
             continue;
           }
-          text = await host.readFile(path);
-        } catch (err) {
-          skipped.unreadable++;
-          log?.(`cannot read ${path}: ${String(err)}`);
-          continue;
+          const pp = safePreprocessor(text);
+          let facts: FileFacts | null | Promise<FileFacts> = null;
+          if (analysis.wouldParse(path, text)) facts = pool ? quiet(pool.extract(text)) : extractHere(text);
+          read.push({ path, bytes, text, pp, facts });
+          // Workers busy: this thread takes the newest job back rather than wait.
+          if (pool && pool.queued > 1) await helpWorkers();
         }
-        next.set(path, { path, bytes, ...scanOf(analysis.setFile(path, text)) });
       }
+      if (pool) await this.drain(pool, extractHere, signal);
+      if (signal?.aborted) throw new IndexCancelledError();
+      for (const r of read) analysis.setFileFacts(r.path, r.text, r.facts === null ? null : await r.facts, r.pp);
+      // Files the prefilter skipped but that name a function or counter of the parsed ones.
+      if (pool) {
+        const p = pool;
+        await analysis.secondRoundWith(async (texts) => {
+          const facts = texts.map((t) => quiet(p.extract(t)));
+          await this.drain(p, extractHere, signal);
+          return Promise.all(facts);
+        });
+      } else analysis.secondRound();
+    } catch (err) {
+      if (signal?.aborted) throw new IndexCancelledError();
+      throw err;
+    } finally {
+      await pool?.close();
     }
     if (signal?.aborted) throw new IndexCancelledError();
-    // Files the prefilter skipped but that name a function or counter of the parsed ones.
-    analysis.secondRound();
-    for (const [path, f] of next) if (!f.functions) next.set(path, { ...f, ...scanOf(analysis.facts(path)) });
+    const next = new Map<string, IndexedFile>();
+    for (const r of read) next.set(r.path, { path: r.path, bytes: r.bytes, ...scanOf(analysis.facts(r.path)) });
 
     this.files.clear();
     for (const [k, v] of next) this.files.set(k, v);
@@ -135,6 +189,21 @@ export class WorkspaceIndex {
     this.durationMs = host.now() - started;
     this.complete = true;
     return this.summary();
+  }
+
+  /** Waits for the workers' jobs, running queued ones on this thread meanwhile. */
+  private async drain(pool: FactsPool, extractHere: (text: string) => FileFacts, signal?: AbortSignal): Promise<void> {
+    while (pool.pending) {
+      if (signal?.aborted) throw new IndexCancelledError();
+      const job = pool.steal();
+      if (job) {
+        job.complete(extractHere(job.text));
+        await this.options.host.yieldToEventLoop();
+      } else if (!pool.workers) {
+        // Nothing queued and no worker left: cannot happen (lost jobs are queued again).
+        break;
+      } else await Promise.race([pool.progress(), abortOf(signal)]);
+    }
   }
 
   /**
@@ -186,6 +255,21 @@ export class WorkspaceIndex {
       perFile,
     };
   }
+}
+
+/** The same promise, marked handled: if the run stops first, the pool rejects it and nobody waits. */
+function quiet<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
+}
+
+/** Resolves when `signal` aborts (never without one). */
+function abortOf(signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (!signal) return;
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
 }
 
 function scanOf(facts: FileFacts | null): FileScan {
