@@ -141,10 +141,12 @@ describe('end to end: inlay hints, hovers and the compile-out quick fix (issue #
     const after = await waitFor(() => {
       const r = audit(folder);
       const now = r.atomics.filter((a) => a.family === FAMILY);
-      return now.length === sites.length && now.every((a) => a.guard === FLAG) ? r : undefined;
+      // Save All writes the files one by one: wait for the header's default as well.
+      const defaulted = r.flags.some((f) => f.name === FLAG && f.default === '0');
+      return now.length === sites.length && now.every((a) => a.guard === FLAG) && defaulted ? r : undefined;
     }, 60_000).catch(() => undefined);
     const guards = audit(folder).atomics.filter((a) => a.family === FAMILY).map((a) => `${a.file}:${a.line} ${a.guard}`);
-    assert.ok(after, `every ${FAMILY} site should be under #if ${FLAG} on disk: ${guards.join(', ')}`);
+    assert.ok(after, `every ${FAMILY} site should be under #if ${FLAG} on disk, and ${FLAG} defaulted to 0: ${guards.join(', ')}`);
     for (const file of files) {
       const text = readFileSync(path.join(folder, file), 'utf8');
       assert.match(text, new RegExp(`#if ${FLAG}\\n[^#]*${FAMILY}[^#]*#else\\n\\s*\\(void\\)[^\\n]*;\\n#endif`), `${file} holds the seeds' wrapper`);
