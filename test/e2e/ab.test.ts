@@ -10,6 +10,7 @@ import { launchChromium } from '../support/browser';
 import { ensureCodeServer, startCodeServer, type RunningCodeServer } from '../support/codeServer';
 import { ROOT } from '../support/paths';
 import { waitFor } from '../support/wait';
+import { runCommand } from '../support/workbench';
 
 // "Run A/B for Flag…" and an allocLens.ab task, for real: make builds both variants of a copy of
 // allocator/, the benchmark runs interleaved, and the results panel shows the verdict.
@@ -26,17 +27,6 @@ const AB_SETTINGS = {
   'allocLens.ab.warmup': 1,
   'allocLens.ab.budgetSeconds': 40,
 };
-
-async function runCommand(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor();
-  await input.fill(`>${title}`);
-  // Click the row itself: Enter would take whichever row the fuzzy match put first.
-  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-  await row.waitFor();
-  await row.click();
-}
 
 /** Types into the open quick input (the one whose placeholder matches, if given) and accepts the row that shows `row`. */
 async function pick(page: Page, text: string, row = text, placeholder?: string): Promise<void> {

@@ -1,7 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import type { AuditReport } from '../../core/analysis/report';
@@ -9,20 +7,14 @@ import { launchChromium } from '../support/browser';
 import { ensureCodeServer, startCodeServer, type RunningCodeServer } from '../support/codeServer';
 import { ROOT } from '../support/paths';
 import { waitFor } from '../support/wait';
+import { auditFolder, copyOfAllocator, openFile } from '../support/workbench';
 
 // The editor features of issue #5 in code-server, on a copy of allocator/ (the profile picker and
-// the opacity test write .vscode/settings.json). The Flags & Gates view needs only this branch;
-// the dimming tests need the server half (`allocLens/inactiveRegions`) as well.
+// the opacity test write .vscode/settings.json). The dimming tests go through the server's
+// `allocLens/inactiveRegions` notification and the client's decorations.
 const VSIX = path.join(ROOT, 'out', 'alloc-lens.vsix');
 const SHOTS = process.env.ALLOC_LENS_UPDATE_SCREENSHOTS ? path.join(ROOT, 'media', 'screenshots') : path.join(ROOT, 'out', 'e2e');
 const DEFAULT_OPACITY = 0.55;
-
-/** The same report the view shows, from the bundled CLI over the same core. */
-function audit(folder: string): AuditReport {
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'cli.js'), 'audit', folder, '--format', 'json'], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  assert.equal(r.status, 0, `alloc-lens audit failed: ${r.stderr}`);
-  return JSON.parse(r.stdout) as AuditReport;
-}
 
 function folderSettings(folder: string): Record<string, unknown> {
   const file = path.join(folder, '.vscode', 'settings.json');
@@ -37,17 +29,6 @@ function folderSettings(folder: string): Record<string, unknown> {
 function writeFolderSettings(folder: string, patch: Record<string, unknown>): void {
   mkdirSync(path.join(folder, '.vscode'), { recursive: true });
   writeFileSync(path.join(folder, '.vscode', 'settings.json'), JSON.stringify({ ...folderSettings(folder), ...patch }, null, 2));
-}
-
-/** Opens `file` (quick open understands `file:line`) and waits for its tab. */
-async function openFile(page: Page, file: string, line?: number): Promise<void> {
-  await page.keyboard.press('Control+P');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor();
-  await input.fill(line ? `${file}:${line}` : file);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: file }).first().waitFor();
-  await page.keyboard.press('Enter');
-  await page.locator('.tab.active', { hasText: file }).waitFor();
 }
 
 /** The computed opacity of every token span of the editor line whose text contains `text`. */
@@ -108,9 +89,8 @@ describe('end to end: editor features (issue #5) in code-server on a copy of all
 
   before(async function () {
     assert.ok(existsSync(VSIX), `${VSIX} is missing: run \`npm run package\` first`);
-    folder = path.join(mkdtempSync(path.join(tmpdir(), 'alloc-lens-editor-e2e-')), 'allocator');
-    cpSync(path.join(ROOT, 'allocator'), folder, { recursive: true, filter: (src) => !/[/\\](build|\.alloc-lens|\.vscode)$/.test(src) });
-    report = audit(folder);
+    folder = copyOfAllocator('alloc-lens-editor-e2e-');
+    report = auditFolder(folder);
     server = await startCodeServer(ensureCodeServer(), VSIX, folder);
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
@@ -244,7 +224,7 @@ describe('end to end: editor features (issue #5) in code-server on a copy of all
     });
   });
 
-  describe('dimmed code (needs the server half of #5: allocLens/inactiveRegions)', () => {
+  describe('dimmed code (allocLens/inactiveRegions + decorations)', () => {
     it('draws a compiled-out #if block at allocLens.inactiveRegions.opacity, and leaves the live line next to it alone', async () => {
       const region = report.inactiveRegions.find((r) => r.file === 'src/quill_malloc.c' && r.condition.includes('QUILL_DIAG_COMPILED'));
       assert.ok(region, 'allocator/ compiles out a QUILL_DIAG_COMPILED block in quill_malloc.c');

@@ -1,7 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import type { AtomicReport, AuditReport } from '../../core/analysis/report';
@@ -9,6 +7,7 @@ import { launchChromium } from '../support/browser';
 import { ensureCodeServer, startCodeServer, type RunningCodeServer } from '../support/codeServer';
 import { ROOT } from '../support/paths';
 import { waitFor } from '../support/wait';
+import { auditFolder, copyOfAllocator, openFile, runCommand } from '../support/workbench';
 
 // The language-server half of issue #5 as a user meets it in code-server: inlay hints in the
 // editor DOM, a hover with the evidence, and the compile-out quick fix landing in every file of
@@ -17,32 +16,6 @@ const VSIX = path.join(ROOT, 'out', 'alloc-lens.vsix');
 const SHOTS = process.env.ALLOC_LENS_UPDATE_SCREENSHOTS ? path.join(ROOT, 'media', 'screenshots') : path.join(ROOT, 'out', 'e2e');
 const FAMILY = 'g_quill_tcache_stats';
 const FLAG = 'QUILL_TCACHE_STATS_COMPILED';
-
-function audit(folder: string): AuditReport {
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'cli.js'), 'audit', folder, '--format', 'json'], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  assert.equal(r.status, 0, `alloc-lens audit failed: ${r.stderr}`);
-  return JSON.parse(r.stdout) as AuditReport;
-}
-
-async function runCommand(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor();
-  await input.fill(`>${title}`);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
-  await page.keyboard.press('Enter');
-}
-
-async function openFile(page: Page, file: string, line: number): Promise<void> {
-  await page.keyboard.press('Control+P');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor();
-  await input.fill(`${file}:${line}`);
-  // Enter opens the focused row: wait until filtering has put the file there.
-  await page.locator('.quick-input-list .monaco-list-row.focused', { hasText: path.basename(file) }).first().waitFor();
-  await page.keyboard.press('Enter');
-  await page.locator('.tab.active', { hasText: path.basename(file) }).waitFor();
-}
 
 /** The rendered editor line holding `text` (inlay hints are part of its DOM text). */
 function viewLine(page: Page, text: string): Locator {
@@ -64,9 +37,8 @@ describe('end to end: inlay hints, hovers and the compile-out quick fix (issue #
 
   before(async function () {
     assert.ok(existsSync(VSIX), `${VSIX} is missing: run \`npm run package\` first`);
-    folder = path.join(mkdtempSync(path.join(tmpdir(), 'alloc-lens-features-e2e-')), 'allocator');
-    cpSync(path.join(ROOT, 'allocator'), folder, { recursive: true, filter: (src) => !/[/\\](build|\.alloc-lens|\.vscode)$/.test(src) });
-    report = audit(folder);
+    folder = copyOfAllocator('alloc-lens-features-e2e-');
+    report = auditFolder(folder);
     const found = report.atomics.find((a) => a.family === FAMILY && a.file === 'src/quill_malloc.c' && a.guard === null);
     assert.ok(found, `allocator/ writes ${FAMILY} in src/quill_malloc.c outside any #if`);
     site = found;
@@ -139,13 +111,13 @@ describe('end to end: inlay hints, hovers and the compile-out quick fix (issue #
 
     // The same core, from the CLI, on what is now on disk: every site sits under the new flag.
     const after = await waitFor(() => {
-      const r = audit(folder);
+      const r = auditFolder(folder);
       const now = r.atomics.filter((a) => a.family === FAMILY);
       // Save All writes the files one by one: wait for the header's default as well.
       const defaulted = r.flags.some((f) => f.name === FLAG && f.default === '0');
       return now.length === sites.length && now.every((a) => a.guard === FLAG) && defaulted ? r : undefined;
     }, 60_000).catch(() => undefined);
-    const guards = audit(folder).atomics.filter((a) => a.family === FAMILY).map((a) => `${a.file}:${a.line} ${a.guard}`);
+    const guards = auditFolder(folder).atomics.filter((a) => a.family === FAMILY).map((a) => `${a.file}:${a.line} ${a.guard}`);
     assert.ok(after, `every ${FAMILY} site should be under #if ${FLAG} on disk, and ${FLAG} defaulted to 0: ${guards.join(', ')}`);
     for (const file of files) {
       const text = readFileSync(path.join(folder, file), 'utf8');

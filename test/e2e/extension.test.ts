@@ -10,6 +10,7 @@ import { launchChromium } from '../support/browser';
 import { ensureCodeServer, startCodeServer, type RunningCodeServer } from '../support/codeServer';
 import { nodeModulesWasm, ROOT } from '../support/paths';
 import { waitFor } from '../support/wait';
+import { runCommand } from '../support/workbench';
 
 const ALLOCATOR = path.join(ROOT, 'allocator');
 const VSIX = path.join(ROOT, 'out', 'alloc-lens.vsix');
@@ -23,15 +24,6 @@ async function expectedSummary(): Promise<IndexSummary> {
   } finally {
     parser.dispose();
   }
-}
-
-async function runCommand(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor();
-  await input.fill(`>${title}`);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
-  await page.keyboard.press('Enter');
 }
 
 describe('end to end: the VSIX in code-server (real VS Code) with allocator/ open', function () {
