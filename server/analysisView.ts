@@ -7,6 +7,7 @@ import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { CancellationToken } from 'vscode-languageserver/node';
 import type { AllocLensSettings } from '../core/config';
 import { analysisOptionsFrom } from '../core/analysis/options';
+import { gateDefaultText, gateValueUnder, selectorProfiles, type GateValue } from '../core/analysis/profiles';
 import type { AtomicReport, AuditReport, EnvGateReport, Finding, FlagReport, InactiveRegion } from '../core/analysis/report';
 import type { ServerContext } from './context';
 
@@ -90,7 +91,7 @@ export class ReportLookup {
   /** Every profile name the presets know. */
   readonly profiles: string[];
   /** ENV variables that select a profile (`QUILL_MODE`), with the profiles each selects. */
-  readonly selectors = new Map<string, Set<string>>();
+  readonly selectors: Map<string, Set<string>>;
 
   constructor(report: AuditReport) {
     const push = <K, V>(map: Map<K, V[]>, key: K, value: V) => {
@@ -110,12 +111,8 @@ export class ReportLookup {
       if (g.cachedIn) this.gatesByCache.set(g.cachedIn, g);
       for (const r of g.reads ?? [{ file: g.file, line: g.line }]) push(this.gateReadsByFile, r.file, { gate: g, line: r.line });
       for (const p of Object.keys(g.profiles)) profiles.add(p);
-      for (const p of g.presets ?? []) {
-        if (!p.selector) continue;
-        if (!this.selectors.has(p.selector)) this.selectors.set(p.selector, new Set());
-        this.selectors.get(p.selector)!.add(p.profile);
-      }
     }
+    this.selectors = selectorProfiles(report);
     for (const f of report.flags) this.flags.set(f.name, f);
     this.profiles = [...profiles].sort();
   }
@@ -154,30 +151,18 @@ export function atomicLabel(a: AtomicReport, lookup: ReportLookup): string {
   return `telemetry · ${a.temperature}${a.guard ? ` · #if ${a.guard}` : ''}`;
 }
 
-/** The value of a gate under a profile ('' = none): the preset's value or the default when unset. */
-export function gateValue(g: EnvGateReport, profile: string): { value: string | null; fromProfile: boolean } {
-  if (profile && g.profiles[profile] !== undefined) return { value: g.profiles[profile], fromProfile: true };
-  return { value: g.defaultValue, fromProfile: false };
-}
-
-/** A gate value as people say it: ON / OFF for on-off gates, the number otherwise. */
-export function showGateValue(g: EnvGateReport, value: string | null): string {
-  if (value === null) return '?';
-  if (g.default === 'on' || g.default === 'off') {
-    if (value === '0') return 'OFF';
-    if (value === '1') return 'ON';
-  }
-  return value;
-}
-
 export function defaultLabel(g: EnvGateReport): string {
-  if (g.default === 'unknown') return 'default unknown';
-  return `default ${showGateValue(g, g.defaultValue)}`;
+  return `default ${gateDefaultText(g)}`;
 }
 
-/** Whether an on/off gate is off under the profile ('' = every gate at its default). */
-export function gateIsOff(g: EnvGateReport, profile: string): boolean {
+/** A gate's value under the folder's active profile: the same rule as the Flags & Gates view. */
+export function gateValue(g: EnvGateReport, view: Pick<FolderAnalysis, 'settings' | 'lookup'>): GateValue {
+  return gateValueUnder(g, view.settings.profile, view.settings.ab.profiles, view.lookup.selectors);
+}
+
+/** Whether an on/off gate is off under the folder's active profile ('' = every gate at its default). */
+export function gateIsOff(g: EnvGateReport, view: Pick<FolderAnalysis, 'settings' | 'lookup'>): boolean {
   if (g.default !== 'on' && g.default !== 'off') return false;
-  const { value } = gateValue(g, profile);
+  const { value } = gateValue(g, view);
   return value !== null && Number(value) === 0;
 }

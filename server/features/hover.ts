@@ -12,7 +12,8 @@ import {
   type ServerCapabilities,
 } from 'vscode-languageserver/node';
 import type { AtomicReport, EnvGateReport, FlagReport, SourceRef } from '../../core/analysis/report';
-import { atomicLabel, defaultLabel, fileView, gateIsOff, gateValue, showGateValue, type FileView } from '../analysisView';
+import { gateValueText } from '../../core/analysis/profiles';
+import { atomicLabel, defaultLabel, fileView, gateIsOff, gateValue, type FileView } from '../analysisView';
 import type { ServerContext } from '../context';
 import { contains, markdownLink, toRange, wordAt } from '../positions';
 import { guarded } from './shared';
@@ -93,11 +94,11 @@ function atomicHover(a: AtomicReport, view: FileView): string {
     const gates = a.gates.map((name) => {
       const g = lookup.gates.get(name);
       if (!g) return code(name);
-      const active = settings.profile ? `, ${settings.profile}: ${showGateValue(g, gateValue(g, settings.profile).value)}` : '';
+      const active = settings.profile ? `, ${settings.profile}: ${gateValueText(g, gateValue(g, view).value)}` : '';
       return `${code(name)} (${defaultLabel(g)}${active})`;
     });
     lines.push(`**Gates**: ${gates.join(', ')}`);
-    const off = a.gates.map((n) => lookup.gates.get(n)).filter((g): g is EnvGateReport => !!g && gateIsOff(g, settings.profile));
+    const off = a.gates.map((n) => lookup.gates.get(n)).filter((g): g is EnvGateReport => !!g && gateIsOff(g, view));
     if (off.length) {
       lines.push('', settings.profile ? `${off.map((g) => code(g.name)).join(', ')} is off under profile \`${settings.profile}\`: this path does not run in that configuration.` : `${off.map((g) => code(g.name)).join(', ')} is OFF by default: this path does not run in the default configuration.`);
     }
@@ -143,8 +144,8 @@ function gateHover(g: EnvGateReport, view: FileView): string {
   } else {
     lines.push('No function runs only under it.', '');
   }
-  lines.push('| Profile | Value |', '|---|---|', `| (default) | ${showGateValue(g, g.defaultValue)} |`);
-  for (const [p, v] of Object.entries(g.profiles)) lines.push(`| ${p}${p === profile ? ' (active)' : ''} | ${showGateValue(g, v)} |`);
+  lines.push('| Profile | Value |', '|---|---|', `| (default) | ${gateValueText(g, g.defaultValue)} |`);
+  for (const [p, v] of Object.entries(g.profiles)) lines.push(`| ${p}${p === profile ? ' (active)' : ''} | ${gateValueText(g, v)} |`);
   if (profile && g.profiles[profile] === undefined) lines.push('', `The active profile \`${profile}\` does not set it: the default applies.`);
   return lines.join('\n');
 }

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import type { ClientCapabilities, Disposable, ServerCapabilities } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { InactiveRegionsNotification, type AllocLensClientCapabilities, type DimmedRegion } from '../../protocol/editor';
-import { folderAnalysis, gateIsOff, pathOf, rootOf, type FolderAnalysis } from '../analysisView';
+import { folderAnalysis, gateIsOff, gateValue, pathOf, rootOf, type FolderAnalysis } from '../analysisView';
 import type { ServerContext } from '../context';
 import { lineText } from '../positions';
 import { serialized } from './shared';
@@ -84,8 +84,8 @@ export function dimmedRegions(ctx: ServerContext, analysis: FolderAnalysis, file
   const profile = settings.profile;
   const functions = ctx.index.facts(file)?.functions ?? [];
   for (const g of report.envGates) {
-    if (!g.gatedFunctions.length || !gateIsOff(g, profile)) continue;
-    const reason = profile && g.profiles[profile] !== undefined ? `${g.name} is off under profile ${profile}` : `${g.name} is off by default`;
+    if (!g.gatedFunctions.length || !gateIsOff(g, analysis)) continue;
+    const reason = gateValue(g, analysis).source !== 'default' ? `${g.name} is off under profile ${profile}` : `${g.name} is off by default`;
     for (const fn of functions) {
       if (!g.gatedFunctions.includes(fn.name)) continue;
       const body = bodyLines(doc, fn.line, fn.endLine);

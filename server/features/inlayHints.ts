@@ -12,7 +12,8 @@ import {
 } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { AtomicReport, EnvGateReport } from '../../core/analysis/report';
-import { atomicLabel, defaultLabel, fileView, gateValue, showGateValue, type FileView } from '../analysisView';
+import { gateValueText } from '../../core/analysis/profiles';
+import { atomicLabel, defaultLabel, fileView, gateValue, type FileView } from '../analysisView';
 import type { ServerContext } from '../context';
 import { lineText, toPosition } from '../positions';
 import { guarded, refreshOnIndexChange } from './shared';
@@ -66,7 +67,7 @@ export function gateLabel(g: EnvGateReport, view: Pick<FileView, 'lookup' | 'set
   const selects = view.lookup.selectors.get(g.name);
   if (selects && g.default === 'unknown') return `profile selector${selects.has(profile) ? ` · ${profile}` : ''}`;
   if (!profile) return defaultLabel(g);
-  return `${defaultLabel(g)} · ${profile}: ${showGateValue(g, gateValue(g, profile).value)}`;
+  return `${defaultLabel(g)} · ${profile}: ${gateValueText(g, gateValue(g, view).value)}`;
 }
 
 function atomicTooltip(a: AtomicReport): string {
@@ -74,11 +75,11 @@ function atomicTooltip(a: AtomicReport): string {
 }
 
 function gateTooltip(g: EnvGateReport, view: FileView): string {
-  const profiles = Object.entries(g.profiles).map(([p, v]) => `${p}: ${showGateValue(g, v)}`);
+  const profiles = Object.entries(g.profiles).map(([p, v]) => `${p}: ${gateValueText(g, v)}`);
   const selects = view.lookup.selectors.get(g.name);
   return [
     selects ? `\`${g.name}\` selects a profile: ${[...selects].map((p) => `\`${p}\``).join(', ')}` : '',
-    `\`${g.name}\` when unset: **${showGateValue(g, g.defaultValue)}**${g.cachedIn ? `, cached in \`${g.cachedIn}\`` : ''}`,
+    `\`${g.name}\` when unset: **${gateValueText(g, g.defaultValue)}**${g.cachedIn ? `, cached in \`${g.cachedIn}\`` : ''}`,
     profiles.length ? `Profiles: ${profiles.join(', ')}` : '',
     view.settings.profile && g.profiles[view.settings.profile] === undefined ? `Profile \`${view.settings.profile}\` does not set it: the default applies.` : '',
   ]

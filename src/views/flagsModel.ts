@@ -3,7 +3,7 @@
 // into TreeItems, and the unit tier tests them on a fake report.
 import * as path from 'node:path';
 import type { AtomicReport, AuditReport, Classification, EnvGateReport, FlagReport, Temperature } from '../../protocol/lsp';
-import { gateDefaultText, gateValueText, gateValueUnder, selectorProfiles, type AbProfiles } from './profiles';
+import { gateDefaultText, gateValueText, gateValueUnder, selectorProfiles, type AbProfiles } from '../../core/analysis/profiles';
 
 export interface Source {
   /** Absolute file path. */

@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import type { AuditReport } from '../../protocol/lsp';
 import { readSettings } from '../config';
 import type { Ctx } from '../ctx';
-import { profileChoices, type AbProfiles } from './profiles';
+import { profileChoices, type AbProfiles } from '../../core/analysis/profiles';
 
 interface ProfileItem extends vscode.QuickPickItem {
   profile: string;

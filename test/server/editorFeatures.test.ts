@@ -322,6 +322,20 @@ describe('editor features over a real LSP connection', () => {
     assert.deepEqual(off.regions.map((r) => r.kind), ['preprocessor', 'preprocessor']);
   });
 
+  it('reads a profile from allocLens.ab.profiles like the Flags & Gates view: its ENV, or the preset its selector picks', async () => {
+    await start();
+    const config = await open('src/edt_config.c');
+    const hot = await open('src/edt_hot.c');
+    const gateLine = textOf('src/edt_config.c').split('\n').findIndex((l) => l.includes('getenv("EDT_RING_ENABLED")'));
+    await changeSettings({ profile: 'ring-on', ab: { profiles: { 'ring-on': { EDT_RING_ENABLED: '1' }, 'via-mode': { EDT_MODE: 'fast' } } } });
+    await waitFor(async () => labelsAt(await hints(config), gateLine)[0] === 'default OFF · ring-on: ON', WAIT_MS);
+    const since = session!.notifications.length;
+    await changeSettings({ profile: 'via-mode' });
+    await waitFor(async () => labelsAt(await hints(config), gateLine)[0] === 'default OFF · via-mode: ON', WAIT_MS);
+    const dimmed = await regions(hot, undefined, since);
+    assert.deepEqual(dimmed.regions.map((r) => r.kind), ['preprocessor', 'preprocessor'], 'the ring runs under via-mode: its code is not dimmed');
+  });
+
   it('updates hints of the edited document as soon as they are asked for after typing', async () => {
     await start();
     const text = textOf('src/edt_hot.c');

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { AtomicReport, AuditReport, EnvGateReport } from '../../core/analysis/report';
 import { buildTree, code, profileDescription, type FlagsNode, type FolderInput } from '../../src/views/flagsModel';
-import { gateValueUnder, profileChoices } from '../../src/views/profiles';
+import { gateValueUnder, profileChoices } from '../../core/analysis/profiles';
 import { ROOT } from '../support/paths';
 
 // The Flags & Gates view's tree and the profile picker's list, from a fake report shaped like the

@@ -1,8 +1,7 @@
-// ENV profiles, as the Flags & Gates view and the profile picker show them: the names the code's
-// presets define (envGates[].profiles) plus `allocLens.ab.profiles`, and the value a gate takes
-// under one of them. Pure (no vscode), so the unit tier tests it; it reads the server's report and
-// never C.
-import type { AuditReport, EnvGateReport } from '../../protocol/lsp';
+// ENV profiles: the names the code's presets define (envGates[].profiles) plus
+// `allocLens.ab.profiles`, and the value a gate takes under one of them. One definition for the
+// server's hints, hovers and gate dimming and for the client's Flags & Gates view and picker.
+import type { AuditReport, EnvGateReport } from './report';
 
 /** `allocLens.ab.profiles`: profile name → ENV it sets. */
 export type AbProfiles = Record<string, Record<string, string>>;
@@ -16,17 +15,9 @@ export interface Preset {
   line: number;
 }
 
-/**
- * The server's gates also carry their preset sites (`presets`), a field the report contract may
- * add; read it defensively and fall back to `profiles` alone.
- */
+/** The gate's preset sites (`presets`, an optional field of the report). */
 export function presetsOf(gate: EnvGateReport): Preset[] {
-  const raw = (gate as EnvGateReport & { presets?: unknown }).presets;
-  if (!Array.isArray(raw)) return [];
-  return raw.filter(
-    (p): p is Preset =>
-      p !== null && typeof p === 'object' && typeof p.profile === 'string' && typeof p.value === 'string' && typeof p.file === 'string' && typeof p.line === 'number',
-  );
+  return gate.presets ?? [];
 }
 
 export interface GateValue {
