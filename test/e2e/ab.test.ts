@@ -6,11 +6,10 @@ import * as path from 'node:path';
 import type { Browser, FrameLocator, Page } from 'playwright-core';
 import type { HistoryEntry } from '../../core/ab/results';
 import type { ExperimentResult } from '../../core/ab/types';
-import { launchChromium } from '../support/browser';
 import { ensureCodeServer, startCodeServer, type RunningCodeServer } from '../support/codeServer';
 import { ROOT } from '../support/paths';
 import { waitFor } from '../support/wait';
-import { runCommand } from '../support/workbench';
+import { openWorkbench, runCommand } from '../support/workbench';
 
 // "Run A/B for Flag…" and an allocLens.ab task, for real: make builds both variants of a copy of
 // allocator/, the benchmark runs interleaved, and the results panel shows the verdict.
@@ -69,10 +68,7 @@ describe('end to end: A/B experiments in code-server on a copy of allocator/', f
       }, null, 2),
     );
     server = await startCodeServer(ensureCodeServer(), VSIX, folder, AB_SETTINGS);
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    await page.goto(server.url);
-    await page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
+    ({ browser, page } = await openWorkbench(server, { width: 1400, height: 1000 }));
     panel = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
   });
 

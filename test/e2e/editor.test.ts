@@ -3,11 +3,10 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import * as path from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import type { AuditReport } from '../../core/analysis/report';
-import { launchChromium } from '../support/browser';
 import { ensureCodeServer, startCodeServer, type RunningCodeServer } from '../support/codeServer';
 import { ROOT } from '../support/paths';
 import { waitFor } from '../support/wait';
-import { auditFolder, copyOfAllocator, openFile } from '../support/workbench';
+import { auditFolder, copyOfAllocator, openFile, openWorkbench } from '../support/workbench';
 
 // The editor features of issue #5 in code-server, on a copy of allocator/ (the profile picker and
 // the opacity test write .vscode/settings.json). The dimming tests go through the server's
@@ -92,10 +91,7 @@ describe('end to end: editor features (issue #5) in code-server on a copy of all
     folder = copyOfAllocator('alloc-lens-editor-e2e-');
     report = auditFolder(folder);
     server = await startCodeServer(ensureCodeServer(), VSIX, folder);
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await page.goto(server.url);
-    await page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
+    ({ browser, page } = await openWorkbench(server));
   });
 
   after(async () => {

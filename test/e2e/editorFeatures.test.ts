@@ -3,11 +3,10 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import type { AtomicReport, AuditReport } from '../../core/analysis/report';
-import { launchChromium } from '../support/browser';
 import { ensureCodeServer, startCodeServer, type RunningCodeServer } from '../support/codeServer';
 import { ROOT } from '../support/paths';
 import { waitFor } from '../support/wait';
-import { auditFolder, copyOfAllocator, openFile, runCommand } from '../support/workbench';
+import { auditFolder, copyOfAllocator, openFile, openWorkbench, runCommand } from '../support/workbench';
 
 // The language-server half of issue #5 as a user meets it in code-server: inlay hints in the
 // editor DOM, a hover with the evidence, and the compile-out quick fix landing in every file of
@@ -43,10 +42,7 @@ describe('end to end: inlay hints, hovers and the compile-out quick fix (issue #
     assert.ok(found, `allocator/ writes ${FAMILY} in src/quill_malloc.c outside any #if`);
     site = found;
     server = await startCodeServer(ensureCodeServer(), VSIX, folder);
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await page.goto(server.url);
-    await page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
+    ({ browser, page } = await openWorkbench(server));
   });
 
   after(async () => {

@@ -6,11 +6,10 @@ import { defaultSettings } from '../../core/config';
 import { nodeIndexHost } from '../../core/host/nodeHost';
 import { WorkspaceIndex, type IndexSummary } from '../../core/index/workspaceIndex';
 import { CParser } from '../../core/parsing/cParser';
-import { launchChromium } from '../support/browser';
 import { ensureCodeServer, startCodeServer, type RunningCodeServer } from '../support/codeServer';
 import { nodeModulesWasm, ROOT } from '../support/paths';
 import { waitFor } from '../support/wait';
-import { runCommand } from '../support/workbench';
+import { openWorkbench, runCommand } from '../support/workbench';
 
 const ALLOCATOR = path.join(ROOT, 'allocator');
 const VSIX = path.join(ROOT, 'out', 'alloc-lens.vsix');
@@ -38,10 +37,7 @@ describe('end to end: the VSIX in code-server (real VS Code) with allocator/ ope
     assert.ok(expected.files > 0, 'allocator/ holds no C files to open');
     const install = ensureCodeServer();
     server = await startCodeServer(install, VSIX, ALLOCATOR);
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
-    await page.goto(server.url);
-    await page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
+    ({ browser, page } = await openWorkbench(server, { width: 1400, height: 860 }));
   });
 
   after(async () => {

@@ -4,8 +4,10 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { AuditReport } from '../../core/analysis/report';
+import { launchChromium } from './browser';
+import type { RunningCodeServer } from './codeServer';
 import { ROOT } from './paths';
 
 /** Runs a command from the palette by its title. */
@@ -44,4 +46,19 @@ export function copyOfAllocator(prefix: string): string {
   const folder = path.join(mkdtempSync(path.join(tmpdir(), prefix)), 'allocator');
   cpSync(path.join(ROOT, 'allocator'), folder, { recursive: true, filter: (src) => !/[/\\](build|\.alloc-lens|\.vscode)$/.test(src) });
   return folder;
+}
+
+/** Chromium on a fresh page of the workbench `server` serves, once the workbench is up. */
+export async function openWorkbench(server: RunningCodeServer, viewport = { width: 1400, height: 900 }): Promise<{ browser: Browser; page: Page }> {
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage({ viewport });
+    await page.goto(server.url);
+    await page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
+    return { browser, page };
+  } catch (err) {
+    // The caller's after() never sees this browser: close it here, nothing left running.
+    await browser.close();
+    throw err;
+  }
 }
